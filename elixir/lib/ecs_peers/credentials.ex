@@ -1,0 +1,205 @@
+defmodule EcsPeers.Credentials do
+  @moduledoc """
+  AWS credentials, from the standard places, in this order:
+
+    1. The environment: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, with
+       `AWS_SESSION_TOKEN` when set. These never expire here.
+    2. The ECS container credentials endpoint (the task role):
+       `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`, appended to `http://169.254.170.2`, or
+       `AWS_CONTAINER_CREDENTIALS_FULL_URI`. With a full URI, the token in
+       `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` (read on every fetch, it may rotate) or
+       else `AWS_CONTAINER_AUTHORIZATION_TOKEN` is sent as the `Authorization` header.
+       A full URI must be `https`, or `http` to a loopback address or to the ECS/EKS
+       link-local hosts, as the AWS SDKs require.
+
+  Container credentials carry an `Expiration`; `fetch/3` returns a cache that holds them
+  until #{div(300, 60)} minutes before that, then fetches new ones. If that refresh fails
+  while the old credentials have not yet expired, the old ones are used.
+
+  The environment is passed in as a map (see `EcsPeers.Env`), so tests and callers
+  choose what it holds.
+  """
+
+  alias EcsPeers.{Http, JSON}
+
+  @refresh_before_s 300
+  @default_container_host "http://169.254.170.2"
+  @allowed_http_hosts ["127.0.0.1", "localhost", "::1", "[::1]", "169.254.170.2", "169.254.170.23"]
+
+  defstruct [:access_key_id, :secret_access_key, :session_token, :expires_at, :source]
+
+  @type t :: %__MODULE__{
+          access_key_id: String.t(),
+          secret_access_key: String.t(),
+          session_token: String.t() | nil,
+          expires_at: DateTime.t() | nil,
+          source: :environment | :container
+        }
+
+  @typedoc "What `fetch/3` keeps between calls: the last container credentials, or nil."
+  @type cache :: t() | nil
+
+  @doc """
+  Returns credentials and the cache to pass next time.
+
+  Options: `:now` (a `DateTime`, default now), `:container_host` (default
+  `#{@default_container_host}`, for tests), `:timeout` (ms, default 5000).
+  """
+  @spec fetch(%{String.t() => String.t()}, cache(), keyword()) ::
+          {:ok, t(), cache()} | {:error, term(), cache()}
+  def fetch(env, cache, opts \\ []) do
+    now = Keyword.get_lazy(opts, :now, &DateTime.utc_now/0)
+
+    case from_env(env) do
+      {:ok, creds} ->
+        {:ok, creds, nil}
+
+      :none ->
+        if fresh?(cache, now), do: {:ok, cache, cache}, else: refresh(env, cache, now, opts)
+    end
+  end
+
+  defp from_env(env) do
+    case {present(env, "AWS_ACCESS_KEY_ID"), present(env, "AWS_SECRET_ACCESS_KEY")} do
+      {id, secret} when is_binary(id) and is_binary(secret) ->
+        {:ok,
+         %__MODULE__{
+           access_key_id: id,
+           secret_access_key: secret,
+           session_token: present(env, "AWS_SESSION_TOKEN"),
+           source: :environment
+         }}
+
+      _ ->
+        :none
+    end
+  end
+
+  defp fresh?(%__MODULE__{expires_at: nil}, _now), do: true
+
+  defp fresh?(%__MODULE__{expires_at: expires_at}, now),
+    do: DateTime.diff(expires_at, now) > @refresh_before_s
+
+  defp fresh?(nil, _now), do: false
+
+  defp refresh(env, cache, now, opts) do
+    case from_container(env, opts) do
+      {:ok, creds} ->
+        {:ok, creds, creds}
+
+      {:error, reason} ->
+        if cache != nil and DateTime.compare(cache.expires_at, now) == :gt,
+          do: {:ok, cache, cache},
+          else: {:error, reason, cache}
+    end
+  end
+
+  defp from_container(env, opts) do
+    with {:ok, url} <- container_url(env, opts),
+         {:ok, headers} <- container_headers(env),
+         {:ok, 200, body} <- get(url, headers, opts),
+         {:ok, decoded} <- decode(body) do
+      parse(decoded)
+    else
+      {:ok, status, body} ->
+        {:error, {:container_credentials_http, status, String.slice(body, 0, 200)}}
+
+      {:error, _} = error ->
+        error
+    end
+  end
+
+  defp get(url, headers, opts) do
+    case Http.request(:get, url, headers, nil, timeout: Keyword.get(opts, :timeout, 5000)) do
+      {:ok, status, _headers, body} -> {:ok, status, body}
+      {:error, reason} -> {:error, {:container_credentials_unreachable, reason}}
+    end
+  end
+
+  defp decode(body) do
+    case JSON.decode(body) do
+      {:ok, decoded} -> {:ok, decoded}
+      {:error, _} -> {:error, :container_credentials_not_json}
+    end
+  end
+
+  defp container_url(env, opts) do
+    relative = present(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+    full = present(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+
+    cond do
+      relative ->
+        {:ok, Keyword.get(opts, :container_host, @default_container_host) <> relative}
+
+      full ->
+        check_full_uri(full)
+
+      true ->
+        {:error, :no_credentials}
+    end
+  end
+
+  defp check_full_uri(full) do
+    case URI.parse(full) do
+      %URI{scheme: "https", host: host} when is_binary(host) ->
+        {:ok, full}
+
+      %URI{scheme: "http", host: host} when host in @allowed_http_hosts ->
+        {:ok, full}
+
+      _ ->
+        {:error, {:container_credentials_uri_not_allowed, full}}
+    end
+  end
+
+  defp container_headers(env) do
+    file = present(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    token = present(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN")
+
+    cond do
+      file ->
+        case File.read(file) do
+          {:ok, contents} -> {:ok, [{"authorization", String.trim(contents)}]}
+          {:error, reason} -> {:error, {:authorization_token_file, file, reason}}
+        end
+
+      token ->
+        {:ok, [{"authorization", token}]}
+
+      true ->
+        {:ok, []}
+    end
+  end
+
+  defp parse(%{"AccessKeyId" => id, "SecretAccessKey" => secret} = body)
+       when is_binary(id) and is_binary(secret) do
+    with {:ok, expires_at} <- expiration(body["Expiration"]) do
+      {:ok,
+       %__MODULE__{
+         access_key_id: id,
+         secret_access_key: secret,
+         session_token: body["Token"],
+         expires_at: expires_at,
+         source: :container
+       }}
+    end
+  end
+
+  defp parse(_), do: {:error, :container_credentials_malformed}
+
+  defp expiration(text) when is_binary(text) do
+    case DateTime.from_iso8601(text) do
+      {:ok, dt, _offset} -> {:ok, dt}
+      {:error, _} -> {:error, :container_credentials_bad_expiration}
+    end
+  end
+
+  defp expiration(_), do: {:error, :container_credentials_bad_expiration}
+
+  defp present(env, name) do
+    case Map.get(env, name) do
+      value when is_binary(value) and value != "" -> value
+      _ -> nil
+    end
+  end
+end

@@ -1,0 +1,77 @@
+defmodule EcsPeers.Http do
+  @moduledoc false
+  # One HTTP request over :httpc (inets). HTTPS is verified against the system CA store
+  # with hostname checking and SNI; plain HTTP is for loopback test servers and the ECS
+  # credentials endpoint.
+
+  @spec request(:get | :post, String.t(), [{String.t(), String.t()}], binary() | nil, keyword()) ::
+          {:ok, non_neg_integer(), [{String.t(), String.t()}], binary()} | {:error, term()}
+  def request(method, url, headers, body, opts \\ []) do
+    timeout = Keyword.get(opts, :timeout, 5000)
+    uri = URI.parse(url)
+
+    with :ok <- ensure_started(uri.scheme) do
+      # httpc adds host and content-length itself; content-type comes from the request tuple.
+      {content_type, headers} = split_content_type(headers)
+      headers = for {k, v} <- headers, String.downcase(k) != "host", do: {c(k), c(v)}
+
+      request =
+        case method do
+          :get -> {c(url), headers}
+          :post -> {c(url), headers, c(content_type), body || ""}
+        end
+
+      http_opts = [timeout: timeout, connect_timeout: timeout, autoredirect: false] ++ ssl(uri)
+
+      case :httpc.request(method, request, http_opts, body_format: :binary) do
+        {:ok, {{_version, status, _reason}, resp_headers, resp_body}} ->
+          {:ok, status, for({k, v} <- resp_headers, do: {to_string(k), to_string(v)}),
+           resp_body}
+
+        {:error, reason} ->
+          {:error, reason}
+      end
+    end
+  end
+
+  defp c(string), do: String.to_charlist(string)
+
+  defp split_content_type(headers) do
+    {ct, rest} = Enum.split_with(headers, fn {k, _} -> String.downcase(k) == "content-type" end)
+
+    case ct do
+      [{_, value} | _] -> {value, rest}
+      [] -> {"application/octet-stream", rest}
+    end
+  end
+
+  defp ensure_started("https") do
+    with {:ok, _} <- Application.ensure_all_started(:ssl),
+         {:ok, _} <- Application.ensure_all_started(:inets),
+         do: :ok
+  end
+
+  defp ensure_started(_scheme) do
+    with {:ok, _} <- Application.ensure_all_started(:inets), do: :ok
+  end
+
+  defp ssl(%URI{scheme: "https", host: host}) do
+    [ssl: tls_options(host)]
+  end
+
+  defp ssl(_uri), do: []
+
+  @doc false
+  @spec tls_options(String.t()) :: keyword()
+  def tls_options(host) do
+    [
+      verify: :verify_peer,
+      cacerts: :public_key.cacerts_get(),
+      server_name_indication: String.to_charlist(host),
+      customize_hostname_check: [
+        match_fun: :public_key.pkix_verify_hostname_match_fun(:https)
+      ],
+      depth: 4
+    ]
+  end
+end

@@ -1,0 +1,143 @@
+defmodule EcsPeers.PeerSet do
+  @moduledoc """
+  The peer set: the parameter value the ecs-peers Lambda writes, parsed and validated.
+
+  The value is JSON of this shape (and only this shape; another `version` is malformed):
+
+      {"version":1,"nodes":["shop@10.0.1.5","shop@10.0.2.9"]}
+
+  Every entry is validated *before* it becomes an atom: it must be `basename@a.b.c.d`,
+  where the basename is 1..64 letters, digits, `_` or `-` (and equal to the configured
+  basename, if any) and the host a dotted-quad IPv4 address whose octets are 0..255
+  written without leading zeros. Rejected entries are reported, never turned into atoms,
+  so a hostile or broken value cannot fill the atom table. At most `max_nodes` valid
+  entries are kept.
+
+  This module is pure: no processes, no AWS.
+  """
+
+  alias EcsPeers.JSON
+
+  @basename_max 64
+
+  @type rejected :: {entry :: term(), reason :: atom()}
+  @type result :: %{nodes: [node()], rejected: [rejected()], truncated: non_neg_integer()}
+
+  @doc """
+  Parses and validates a parameter value.
+
+  Returns `{:ok, %{nodes: nodes, rejected: rejected, truncated: n}}` where `nodes` is
+  sorted and unique, or `{:error, reason}` when the value is malformed (not JSON, not an
+  object, unknown `version`, `nodes` missing or not a list), or when it lists entries
+  but none of them is valid (`{:no_valid_nodes, count}`): a broken publisher must not
+  look like an empty cluster.
+
+  Options: `:basename` (string or nil), `:max_nodes` (default 1000).
+  """
+  @spec parse(binary(), keyword()) :: {:ok, result()} | {:error, term()}
+  def parse(value, opts \\ []) when is_binary(value) do
+    with {:ok, decoded} <- decode(value),
+         {:ok, entries} <- entries(decoded) do
+      validate(entries, opts)
+    end
+  end
+
+  defp decode(value) do
+    case JSON.decode(value) do
+      {:ok, decoded} -> {:ok, decoded}
+      {:error, _} -> {:error, :value_not_json}
+    end
+  end
+
+  defp entries(%{"version" => 1, "nodes" => nodes}) when is_list(nodes), do: {:ok, nodes}
+  defp entries(%{"version" => 1}), do: {:error, :nodes_not_a_list}
+  defp entries(%{"version" => v}) when is_integer(v), do: {:error, {:unsupported_version, v}}
+  defp entries(%{}), do: {:error, :missing_version}
+  defp entries(_), do: {:error, :value_not_an_object}
+
+  @doc """
+  Validates a list of entries (see `parse/2`). Atoms are created only for valid entries,
+  and only for the first `max_nodes` of them.
+  """
+  @spec validate([term()], keyword()) :: {:ok, result()} | {:error, term()}
+  def validate(entries, opts \\ []) when is_list(entries) do
+    basename = Keyword.get(opts, :basename)
+    max_nodes = Keyword.get(opts, :max_nodes, 1000)
+
+    {valid, rejected} =
+      Enum.reduce(entries, {[], []}, fn entry, {valid, rejected} ->
+        case check(entry, basename) do
+          :ok -> {[entry | valid], rejected}
+          {:error, reason} -> {valid, [{entry, reason} | rejected]}
+        end
+      end)
+
+    valid = valid |> Enum.reverse() |> Enum.uniq()
+    {kept, dropped} = Enum.split(valid, max_nodes)
+
+    cond do
+      entries != [] and kept == [] ->
+        {:error, {:no_valid_nodes, length(entries)}}
+
+      true ->
+        nodes = kept |> Enum.map(&String.to_atom/1) |> Enum.sort()
+        {:ok, %{nodes: nodes, rejected: Enum.reverse(rejected), truncated: length(dropped)}}
+    end
+  end
+
+  @doc """
+  Checks one entry. Returns `:ok` or `{:error, reason}`; never creates an atom.
+  """
+  @spec check(term(), String.t() | nil) :: :ok | {:error, atom()}
+  def check(entry, basename \\ nil)
+
+  def check(entry, basename) when is_binary(entry) and byte_size(entry) <= 80 do
+    case :binary.split(entry, "@", [:global]) do
+      [name, host] ->
+        cond do
+          not valid_basename?(name) -> {:error, :invalid_basename}
+          basename != nil and name != basename -> {:error, :other_basename}
+          not ipv4?(host) -> {:error, :invalid_ipv4}
+          true -> :ok
+        end
+
+      _ ->
+        {:error, :not_name_at_host}
+    end
+  end
+
+  def check(entry, _basename) when is_binary(entry), do: {:error, :too_long}
+  def check(_entry, _basename), do: {:error, :not_a_string}
+
+  @doc "True for 1..#{@basename_max} ASCII letters, digits, `_` or `-`."
+  @spec valid_basename?(term()) :: boolean()
+  def valid_basename?(name) when is_binary(name) and byte_size(name) in 1..@basename_max,
+    do: name =~ ~r/\A[A-Za-z0-9_-]+\z/
+
+  def valid_basename?(_), do: false
+
+  @doc "True for a dotted-quad IPv4 address, octets 0..255 with no leading zeros."
+  @spec ipv4?(term()) :: boolean()
+  def ipv4?(host) when is_binary(host) do
+    case String.split(host, ".") do
+      [_, _, _, _] = octets -> Enum.all?(octets, &octet?/1)
+      _ -> false
+    end
+  end
+
+  def ipv4?(_), do: false
+
+  defp octet?("0"), do: true
+
+  defp octet?(<<first, _::binary>> = text) when first in ?1..?9 and byte_size(text) <= 3 do
+    text =~ ~r/\A[0-9]+\z/ and String.to_integer(text) <= 255
+  end
+
+  defp octet?(_), do: false
+
+  @doc "The part of a node name before `@`, as a string."
+  @spec basename(node()) :: String.t()
+  def basename(node) when is_atom(node) do
+    node |> Atom.to_string() |> :binary.split("@") |> hd()
+  end
+end

@@ -1,0 +1,194 @@
+"""Drives moto_server for the cluster tests (EcsPeers.Test.ClusterMoto).
+
+Runs inside the hub network namespace next to moto_server and reads one JSON command
+per line on stdin; answers each with one line "@@" + JSON ({"ok": true, ...} or
+{"ok": false, "error": "..."}). Exits on EOF.
+
+Commands ("op"):
+  wait            {timeout}           until moto_server answers
+  put_parameter   {name, value}       SSM PutParameter (String, Overwrite)
+  get_parameter   {name}              -> {value} (null when missing)
+  pin_ecs_tasks   {}                  ECS tasks keep their state on DescribeTasks
+  run_tasks       {cluster, family, tasks: [{tags: {k: v}}]}
+                                      -> {tasks: [{arn, ip, lastStatus, desiredStatus}]}
+  stop_task       {cluster, task}     ECS StopTask
+  describe_tasks  {cluster, tasks}    -> {tasks: [{arn, ip, lastStatus, desiredStatus}]}
+
+Environment: MOTO_URL (default http://127.0.0.1:5000), AWS_* as for any boto3 client.
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.request
+
+import boto3
+from botocore.config import Config
+
+MOTO_URL = os.environ.get("MOTO_URL", "http://127.0.0.1:5000")
+REGION = os.environ.get("AWS_REGION", "us-east-1")
+
+
+def client(service):
+    return boto3.client(
+        service,
+        endpoint_url=MOTO_URL,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        # moto answers at once or not at all: fail fast with its error instead of retrying.
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def wait(cmd):
+    deadline = time.time() + cmd.get("timeout", 30)
+    last = None
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(MOTO_URL + "/moto-api/", timeout=2) as resp:
+                if resp.status == 200:
+                    return {}
+        except Exception as err:  # connection refused while moto starts
+            last = err
+        time.sleep(0.1)
+    raise RuntimeError(f"moto_server at {MOTO_URL} did not answer: {last}")
+
+
+def put_parameter(cmd):
+    out = client("ssm").put_parameter(
+        Name=cmd["name"], Value=cmd["value"], Type="String", Overwrite=True
+    )
+    return {"version": out["Version"]}
+
+
+def get_parameter(cmd):
+    ssm = client("ssm")
+    try:
+        return {"value": ssm.get_parameter(Name=cmd["name"])["Parameter"]["Value"]}
+    except ssm.exceptions.ParameterNotFound:
+        return {"value": None}
+
+
+def pin_ecs_tasks(_cmd):
+    body = json.dumps(
+        {
+            "model_name": "ecs::task",
+            "transition": {"progression": "manual", "times": 1000000000},
+        }
+    ).encode()
+    req = urllib.request.Request(
+        MOTO_URL + "/moto-api/state-manager/set-transition", data=body, method="POST"
+    )
+    with urllib.request.urlopen(req, timeout=10):
+        return {}
+
+
+def default_network():
+    """A subnet and the security group of the default VPC (RunTask with awsvpc needs both)."""
+    ec2 = client("ec2")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+    vpc = vpcs[0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    groups = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    return subnets[0]["SubnetId"], groups[0]["GroupId"]
+
+
+def summarize(task):
+    ip = None
+    for attachment in task.get("attachments", []):
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "privateIPv4Address":
+                ip = detail.get("value")
+    return {
+        "arn": task["taskArn"],
+        "ip": ip,
+        "lastStatus": task.get("lastStatus"),
+        "desiredStatus": task.get("desiredStatus"),
+    }
+
+
+def run_tasks(cmd):
+    ecs = client("ecs")
+    cluster = cmd["cluster"]
+    ecs.create_cluster(clusterName=cluster)
+    family = cmd.get("family", "shop")
+    ecs.register_task_definition(
+        family=family,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "app", "image": "shop:latest", "memory": 512, "essential": True}
+        ],
+    )
+    subnet, group = default_network()
+    arns = []
+    for spec in cmd["tasks"]:
+        args = {
+            "cluster": cluster,
+            "taskDefinition": family,
+            "launchType": "FARGATE",
+            "count": 1,
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": [subnet],
+                    "securityGroups": [group],
+                    "assignPublicIp": "DISABLED",
+                }
+            },
+        }
+        tags = [{"key": k, "value": v} for k, v in spec.get("tags", {}).items()]
+        if tags:
+            args["tags"] = tags
+        out = ecs.run_task(**args)
+        if out.get("failures"):
+            raise RuntimeError(f"RunTask failed: {out['failures']}")
+        arns.extend(t["taskArn"] for t in out["tasks"])
+    return describe_tasks({"cluster": cluster, "tasks": arns})
+
+
+def stop_task(cmd):
+    client("ecs").stop_task(cluster=cmd["cluster"], task=cmd["task"], reason="cluster test")
+    return {}
+
+
+def describe_tasks(cmd):
+    out = client("ecs").describe_tasks(cluster=cmd["cluster"], tasks=cmd["tasks"])
+    by_arn = {t["taskArn"]: summarize(t) for t in out["tasks"]}
+    return {"tasks": [by_arn[arn] for arn in cmd["tasks"] if arn in by_arn]}
+
+
+OPS = {
+    "wait": wait,
+    "put_parameter": put_parameter,
+    "get_parameter": get_parameter,
+    "pin_ecs_tasks": pin_ecs_tasks,
+    "run_tasks": run_tasks,
+    "stop_task": stop_task,
+    "describe_tasks": describe_tasks,
+}
+
+
+def main():
+    print("@@" + json.dumps({"ok": True, "ready": True}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            cmd = json.loads(line)
+            result = OPS[cmd["op"]](cmd)
+            reply = {"ok": True, **result}
+        except Exception as err:  # reported to the test, which fails with it
+            traceback.print_exc(file=sys.stdout)
+            reply = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+        print("@@" + json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    main()

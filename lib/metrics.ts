@@ -1,0 +1,40 @@
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Report } from './reconcile.js';
+
+/** Metric names, shared with the template's alarms and dashboard. */
+export const METRIC = {
+  peers: 'Peers',
+  added: 'PeersAdded',
+  removed: 'PeersRemoved',
+  writes: 'ParameterWrites',
+  success: 'ReconcileSuccess',
+  errors: 'ReconcileErrors',
+  duration: 'ReconcileDuration',
+  apiCalls: 'AwsApiCalls',
+} as const;
+
+/**
+ * Records a finished run's figures as EMF metrics.
+ *
+ * @param metrics - Powertools Metrics, flushed by its middleware
+ * @param report - the run's report
+ */
+export const recordReport = (metrics: Metrics, report: Report): void => {
+  metrics.addMetric(METRIC.peers, MetricUnit.Count, report.nodes.length);
+  metrics.addMetric(METRIC.added, MetricUnit.Count, report.added.length);
+  metrics.addMetric(METRIC.removed, MetricUnit.Count, report.removed.length);
+  metrics.addMetric(METRIC.writes, MetricUnit.Count, report.written ? 1 : 0);
+  metrics.addMetric(METRIC.success, MetricUnit.Count, 1);
+  metrics.addMetric(METRIC.duration, MetricUnit.Milliseconds, report.durationMs);
+  const calls = Object.values(report.apiCalls).reduce((sum, count) => sum + count, 0);
+  metrics.addMetric(METRIC.apiCalls, MetricUnit.Count, calls);
+};
+
+/**
+ * Records a failed run.
+ *
+ * @param metrics - Powertools Metrics, flushed by its middleware
+ */
+export const recordError = (metrics: Metrics): void => {
+  metrics.addMetric(METRIC.errors, MetricUnit.Count, 1);
+};

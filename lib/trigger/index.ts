@@ -1,0 +1,1 @@
+export { classifyTrigger, type Trigger, type TriggerKind } from './classify.js';
