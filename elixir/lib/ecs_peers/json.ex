@@ -18,7 +18,7 @@ defmodule EcsPeers.JSON do
   def decode(binary) when is_binary(binary) do
     cond do
       elixir_json?() -> safely(fn -> apply(JSON, :decode, [binary]) end)
-      otp_json?() -> safely(fn -> {:ok, binary |> :json.decode() |> null_to_nil()} end)
+      otp_json?() -> safely(fn -> {:ok, :json |> apply(:decode, [binary]) |> null_to_nil()} end)
       jason?() -> safely(fn -> apply(Jason, :decode, [binary]) end)
       true -> decode_fallback(binary)
     end
@@ -110,9 +110,6 @@ defmodule EcsPeers.JSON do
       {:error, reason} -> {:error, {:invalid_json, reason}}
       rest when is_binary(rest) -> {:error, {:invalid_json, {:trailing_data, byte_size(rest)}}}
     end
-  rescue
-    # Float.parse/1 raises on exponents out of range.
-    ArgumentError -> {:error, {:invalid_json, :number_out_of_range}}
   end
 
   defp skip_ws(<<c, rest::binary>>) when c in [?\s, ?\t, ?\n, ?\r], do: skip_ws(rest)
@@ -224,7 +221,11 @@ defmodule EcsPeers.JSON do
     case Regex.run(~r/\A-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/, bin) do
       [text | parts] ->
         rest = binary_part(bin, byte_size(text), byte_size(bin) - byte_size(text))
-        {:ok, to_number(text, parts), rest}
+
+        case to_number(text, parts) do
+          :error -> {:error, :number_out_of_range}
+          number -> {:ok, number, rest}
+        end
 
       nil ->
         {:error, :invalid_number}
@@ -236,7 +237,9 @@ defmodule EcsPeers.JSON do
   defp to_number(text, [frac | _] = parts) do
     # "1e5" has no fraction: Float.parse needs one.
     text = if frac == "" and length(parts) == 2, do: String.replace(text, ~r/[eE]/, ".0e"), else: text
-    {float, ""} = Float.parse(text)
-    float
+    case Float.parse(text) do
+      {float, ""} -> float
+      _ -> :error
+    end
   end
 end

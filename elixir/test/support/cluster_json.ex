@@ -126,7 +126,7 @@ defmodule EcsPeers.Test.ClusterJSON do
   defp string("", _acc), do: raise(ArgumentError, "unterminated string")
 
   defp number(text) do
-    [num] = Regex.run(~r/^-?\d+(\.\d+)?([eE][-+]?\d+)?/, text)
+    [num | _] = Regex.run(~r/^-?\d+(\.\d+)?([eE][-+]?\d+)?/, text)
     rest = binary_part(text, byte_size(num), byte_size(text) - byte_size(num))
 
     if String.contains?(num, [".", "e", "E"]) do

@@ -1,0 +1,552 @@
+defmodule EcsPeers.Poller do
+  @moduledoc """
+  The reconcile loop shared by `EcsPeers` and `EcsPeers.Strategy`: one process per
+  topology that reads the peer set from SSM and connects this node to it.
+
+  Each poll:
+
+    1. fetches the parameter (one signed `GetParameter`);
+    2. stops there when its `Version` is the one last applied (unless a connection
+       failed last time or `:resync_interval` has passed: then the last applied set is
+       reconciled again, without decoding anything);
+    3. parses and validates the value (`EcsPeers.PeerSet`);
+    4. connects, concurrently, to every node of the set that is not connected (never to
+       itself), each attempt bounded by `:connect_timeout`;
+    5. with `prune: true`, disconnects the connected nodes with the pruned basename that
+       are no longer in the set.
+
+  Any error (AWS, credentials, a malformed value) keeps the last good state: nothing is
+  disconnected, the error is logged once (until it changes or goes away), and the
+  interval doubles up to `:max_backoff`, back to `:polling_interval` on the next
+  success. The first poll runs from `handle_continue/2`, so boot never waits on AWS, and
+  every poll reschedules the next one, with ±10% jitter, whatever happened.
+
+  Start it through `EcsPeers.start_link/1` or `EcsPeers.Strategy`; the options are
+  documented in `EcsPeers`.
+  """
+
+  use GenServer
+
+  require Logger
+
+  alias EcsPeers.{Env, PeerSet, SSM}
+
+  @common_defaults [
+    parameter: nil,
+    polling_interval: 5_000,
+    prune: false,
+    basename: nil,
+    region: nil,
+    max_nodes: 1_000,
+    connect_timeout: 5_000,
+    http_timeout: 5_000,
+    max_backoff: 60_000,
+    resync_interval: 60_000,
+    env: %{},
+    fetch: nil,
+    telemetry: nil
+  ]
+
+  @standalone_defaults [
+    name: nil,
+    topology: :ecs_peers,
+    connect: {:net_kernel, :connect_node, []},
+    disconnect: {:erlang, :disconnect_node, []},
+    list_nodes: {:erlang, :nodes, [:connected]}
+  ]
+
+  @max_concurrency 32
+
+  defstruct [
+    :topology,
+    :parameter,
+    :polling_interval,
+    :prune,
+    :basename,
+    :max_nodes,
+    :connect_timeout,
+    :max_backoff,
+    :resync_interval,
+    :connect,
+    :disconnect,
+    :list_nodes,
+    :fetch,
+    :telemetry,
+    :client,
+    :interval,
+    :timer,
+    version: nil,
+    nodes: [],
+    applied_at: nil,
+    retry?: false,
+    last_error: nil,
+    last_failed: []
+  ]
+
+  @type t :: %__MODULE__{}
+
+  @doc false
+  def common_keys, do: Keyword.keys(@common_defaults)
+  @doc false
+  def standalone_keys, do: Keyword.keys(@common_defaults) ++ Keyword.keys(@standalone_defaults)
+
+  @doc """
+  Validates options and builds the loop's state. Raises `ArgumentError` naming unknown
+  or invalid options. `allowed` is the list of keys the caller accepts.
+  """
+  @spec new(keyword(), [atom()]) :: t()
+  def new(opts, allowed \\ standalone_keys()) do
+    unless Keyword.keyword?(opts) do
+      raise ArgumentError, "ecs_peers: expected a keyword list of options, got: #{inspect(opts)}"
+    end
+
+    case Keyword.keys(opts) -- allowed do
+      [] ->
+        :ok
+
+      unknown ->
+        raise ArgumentError,
+              "ecs_peers: unknown option(s) #{Enum.map_join(unknown, ", ", &inspect/1)}; " <>
+                "known options: #{Enum.map_join(allowed, ", ", &inspect/1)}"
+    end
+
+    o = Keyword.merge(@common_defaults ++ @standalone_defaults, opts)
+
+    check!(o, :parameter, is_binary(o[:parameter]) and o[:parameter] != "", "a non-empty string")
+    check!(o, :polling_interval, pos_int?(o[:polling_interval]), "a positive integer (ms)")
+    check!(o, :prune, is_boolean(o[:prune]), "a boolean")
+
+    check!(
+      o,
+      :basename,
+      o[:basename] == nil or PeerSet.valid_basename?(o[:basename]),
+      "nil or 1..64 letters, digits, _ or -"
+    )
+
+    check!(o, :region, o[:region] == nil or is_binary(o[:region]), "nil or a string")
+    check!(o, :max_nodes, pos_int?(o[:max_nodes]), "a positive integer")
+    check!(o, :connect_timeout, pos_int?(o[:connect_timeout]), "a positive integer (ms)")
+    check!(o, :http_timeout, pos_int?(o[:http_timeout]), "a positive integer (ms)")
+    check!(o, :max_backoff, pos_int?(o[:max_backoff]), "a positive integer (ms)")
+
+    check!(
+      o,
+      :resync_interval,
+      pos_int?(o[:resync_interval]) or o[:resync_interval] == :infinity,
+      "a positive integer (ms) or :infinity"
+    )
+
+    check!(o, :env, is_map(o[:env]), "a map of environment variables")
+    check!(o, :fetch, o[:fetch] == nil or callable?(o[:fetch], 1), "nil, a 1-arity fun or {m, f, a}")
+
+    check!(
+      o,
+      :telemetry,
+      o[:telemetry] == nil or callable?(o[:telemetry], 3),
+      "nil, a 3-arity fun or {m, f, a}"
+    )
+
+    check!(o, :topology, is_atom(o[:topology]), "an atom")
+    check!(o, :connect, callable?(o[:connect], 1), "a 1-arity fun or {m, f, a}")
+    check!(o, :disconnect, callable?(o[:disconnect], 1), "a 1-arity fun or {m, f, a}")
+    check!(o, :list_nodes, callable?(o[:list_nodes], 0), "a 0-arity fun or {m, f, a}")
+
+    client =
+      if o[:fetch] == nil do
+        SSM.new(Env.build(o[:env]), region: o[:region], timeout: o[:http_timeout])
+      end
+
+    %__MODULE__{
+      topology: o[:topology],
+      parameter: o[:parameter],
+      polling_interval: o[:polling_interval],
+      prune: o[:prune],
+      basename: o[:basename],
+      max_nodes: o[:max_nodes],
+      connect_timeout: o[:connect_timeout],
+      max_backoff: max(o[:max_backoff], o[:polling_interval]),
+      resync_interval: o[:resync_interval],
+      connect: o[:connect],
+      disconnect: o[:disconnect],
+      list_nodes: o[:list_nodes],
+      fetch: o[:fetch],
+      telemetry: o[:telemetry] || (&EcsPeers.Telemetry.execute/3),
+      client: client,
+      interval: o[:polling_interval]
+    }
+  end
+
+  defp check!(_opts, _key, true, _expected), do: :ok
+
+  defp check!(opts, key, false, expected) do
+    raise ArgumentError,
+          "ecs_peers: option #{inspect(key)} must be #{expected}, got: #{inspect(opts[key])}"
+  end
+
+  defp pos_int?(value), do: is_integer(value) and value > 0
+
+  defp callable?({m, f, a}, _arity), do: is_atom(m) and is_atom(f) and is_list(a)
+  defp callable?(fun, arity), do: is_function(fun, arity)
+
+  ## GenServer
+
+  @doc false
+  def start_link(%__MODULE__{} = state, gen_opts \\ []) do
+    GenServer.start_link(__MODULE__, state, gen_opts)
+  end
+
+  @impl true
+  def init(state), do: {:ok, state, {:continue, :poll}}
+
+  @impl true
+  def handle_continue(:poll, state), do: {:noreply, run(state) |> elem(1)}
+
+  @impl true
+  def handle_info(:poll, state), do: {:noreply, run(%{state | timer: nil}) |> elem(1)}
+  def handle_info(_other, state), do: {:noreply, state}
+
+  @impl true
+  def handle_call(:poll_now, _from, state) do
+    if state.timer, do: Process.cancel_timer(state.timer)
+    {report, state} = run(%{state | timer: nil})
+    {:reply, report, state}
+  end
+
+  def handle_call(:status, _from, state) do
+    status = %{
+      topology: state.topology,
+      parameter: state.parameter,
+      version: state.version,
+      nodes: state.nodes,
+      last_error: state.last_error,
+      interval: state.interval
+    }
+
+    {:reply, status, state}
+  end
+
+  defp run(state) do
+    {report, state} = poll(state)
+    {report, schedule(state)}
+  end
+
+  defp schedule(state) do
+    %{state | timer: Process.send_after(self(), :poll, jitter(state.interval))}
+  end
+
+  @doc false
+  # ±10%, never below 1 ms.
+  def jitter(interval) do
+    spread = div(interval, 10)
+    max(1, interval - spread + :rand.uniform(2 * spread + 1) - 1)
+  end
+
+  ## The poll
+
+  @doc """
+  Runs one poll on a state and returns `{report, state}`. Never raises.
+
+  The report is a map with `:result` (`:applied`, `:unchanged`, `:resynced` or
+  `:error`), `:version`, `:connected`, `:failed`, `:disconnected` and `:error`.
+  """
+  @spec poll(t()) :: {map(), t()}
+  def poll(state) do
+    started = System.monotonic_time()
+
+    {report, state} =
+      try do
+        do_poll(state)
+      rescue
+        e -> fail(state, {:exception, Exception.message(e)})
+      catch
+        kind, reason -> fail(state, {kind, reason})
+      end
+
+    emit(state, [:ecs_peers, :poll], %{duration: System.monotonic_time() - started}, %{
+      parameter: state.parameter,
+      result: report.result,
+      version: report.version,
+      error: report.error
+    })
+
+    {report, state}
+  end
+
+  defp do_poll(state) do
+    case fetch(state) do
+      {:ok, %{version: version, value: value}, state} when is_binary(value) ->
+        cond do
+          version != state.version -> apply_value(state, version, value)
+          resync_due?(state) -> state |> recover() |> reconcile(state.nodes, :resynced)
+          true -> {report(:unchanged, state), recover(state)}
+        end
+
+      {:ok, other, state} ->
+        fail(state, {:bad_fetch_result, other})
+
+      {:error, reason, state} ->
+        fail(state, reason)
+    end
+  end
+
+  defp fetch(%{fetch: nil, client: client} = state) do
+    case SSM.get_parameter(client, state.parameter) do
+      {:ok, parameter, client} -> {:ok, parameter, %{state | client: client}}
+      {:error, reason, client} -> {:error, reason, %{state | client: client}}
+    end
+  end
+
+  defp fetch(%{fetch: fetch} = state) do
+    case call(fetch, [state.parameter]) do
+      {:ok, parameter} -> {:ok, parameter, state}
+      {:error, reason} -> {:error, reason, state}
+      other -> {:error, {:bad_fetch_result, other}, state}
+    end
+  end
+
+  defp resync_due?(%{retry?: true}), do: true
+  defp resync_due?(%{resync_interval: :infinity}), do: false
+  defp resync_due?(%{applied_at: nil}), do: false
+
+  defp resync_due?(state) do
+    System.monotonic_time(:millisecond) - state.applied_at >= state.resync_interval
+  end
+
+  defp apply_value(state, version, value) do
+    case PeerSet.parse(value, basename: state.basename, max_nodes: state.max_nodes) do
+      {:ok, %{nodes: nodes, rejected: rejected, truncated: truncated}} ->
+        log_rejected(state, version, rejected, truncated)
+        state |> recover() |> Map.put(:version, version) |> reconcile(nodes, :applied)
+
+      {:error, reason} ->
+        fail(state, {:malformed_value, version, reason})
+    end
+  end
+
+  defp reconcile(state, desired, result) do
+    me = node()
+    connected = call(state.list_nodes, [])
+    to_connect = (desired -- connected) -- [me]
+    {ok, failed} = connect_all(state, to_connect)
+
+    to_disconnect =
+      if state.prune do
+        prune_basename = state.basename || PeerSet.basename(me)
+
+        Enum.filter(connected, fn n ->
+          n != me and n not in desired and PeerSet.basename(n) == prune_basename
+        end)
+      else
+        []
+      end
+
+    disconnected = disconnect_all(state, to_disconnect)
+
+    state = %{
+      state
+      | nodes: desired,
+        applied_at: System.monotonic_time(:millisecond),
+        retry?: failed != [],
+        last_failed: log_failed(state, failed)
+    }
+
+    report = %{
+      report(result, state)
+      | connected: ok,
+        failed: failed,
+        disconnected: disconnected
+    }
+
+    {report, state}
+  end
+
+  defp connect_all(_state, []), do: {[], []}
+
+  defp connect_all(state, nodes) do
+    connect = state.connect
+
+    results =
+      nodes
+      |> Task.async_stream(fn n -> safe_call(connect, [n]) end,
+        max_concurrency: @max_concurrency,
+        timeout: state.connect_timeout,
+        on_timeout: :kill_task
+      )
+      |> Enum.zip(nodes)
+
+    ok = for {{:ok, true}, n} <- results, do: n
+    failed = nodes -- ok
+
+    if ok != [] do
+      Logger.info("#{prefix(state)} connected to #{length(ok)} node(s): #{names(ok)}")
+    end
+
+    emit(state, [:ecs_peers, :connect], %{count: length(ok), failed: length(failed)}, %{
+      nodes: ok,
+      failed: failed
+    })
+
+    {ok, failed}
+  end
+
+  defp disconnect_all(_state, []), do: []
+
+  defp disconnect_all(state, nodes) do
+    done = for n <- nodes, safe_call(state.disconnect, [n]) == true, do: n
+    Logger.info("#{prefix(state)} disconnected from #{length(done)} node(s) no longer in the peer set: #{names(done)}")
+    emit(state, [:ecs_peers, :disconnect], %{count: length(done)}, %{nodes: done})
+    done
+  end
+
+  defp safe_call(fun, args) do
+    call(fun, args)
+  rescue
+    e -> {:error, e}
+  catch
+    kind, reason -> {kind, reason}
+  end
+
+  defp call({m, f, a}, args), do: apply(m, f, a ++ args)
+  defp call(fun, args) when is_function(fun), do: apply(fun, args)
+
+  defp report(result, state) do
+    %{
+      result: result,
+      version: state.version,
+      connected: [],
+      failed: [],
+      disconnected: [],
+      error: nil
+    }
+  end
+
+  ## Errors and logging
+
+  defp fail(state, reason) do
+    retry_in = min(state.interval * 2, state.max_backoff)
+
+    if reason != state.last_error do
+      Logger.error(
+        "#{prefix(state)} #{describe(reason, state)}; keeping the current connections " <>
+          "(#{length(state.nodes)} peer(s) from version #{inspect(state.version)}), " <>
+          "retrying in about #{div(retry_in, 1000)}s"
+      )
+    end
+
+    state = %{state | last_error: reason, interval: retry_in}
+    {%{report(:error, state) | error: reason}, state}
+  end
+
+  defp recover(%{last_error: nil} = state), do: %{state | interval: state.polling_interval}
+
+  defp recover(state) do
+    Logger.info("#{prefix(state)} reading #{state.parameter} works again")
+    %{state | last_error: nil, interval: state.polling_interval}
+  end
+
+  defp log_rejected(_state, _version, [], 0), do: :ok
+
+  defp log_rejected(state, version, rejected, truncated) do
+    shown =
+      rejected
+      |> Enum.take(5)
+      |> Enum.map_join(", ", fn {entry, why} -> "#{inspect(entry, limit: 5, printable_limit: 80)} (#{why})" end)
+
+    more = if length(rejected) > 5, do: " and #{length(rejected) - 5} more", else: ""
+
+    rejected_text =
+      if rejected != [],
+        do: "ignored #{length(rejected)} invalid entr#{if length(rejected) == 1, do: "y", else: "ies"}: #{shown}#{more}",
+        else: nil
+
+    truncated_text =
+      if truncated > 0,
+        do: "ignored #{truncated} node(s) beyond max_nodes (#{state.max_nodes})",
+        else: nil
+
+    Logger.warning(
+      "#{prefix(state)} #{state.parameter} version #{version}: " <>
+        Enum.join(Enum.reject([rejected_text, truncated_text], &is_nil/1), "; ")
+    )
+  end
+
+  defp log_failed(_state, []), do: []
+
+  defp log_failed(state, failed) do
+    if failed != state.last_failed do
+      hint =
+        if node() == :nonode@nohost,
+          do: " (this node is not alive: start it with a node name, e.g. RELEASE_DISTRIBUTION=name)",
+          else: ""
+
+      Logger.warning(
+        "#{prefix(state)} could not connect to #{length(failed)} node(s): #{names(failed)}#{hint}; " <>
+          "retrying on the next poll"
+      )
+    end
+
+    failed
+  end
+
+  defp names(nodes) do
+    shown = nodes |> Enum.take(10) |> Enum.map_join(", ", &Atom.to_string/1)
+    if length(nodes) > 10, do: shown <> " and #{length(nodes) - 10} more", else: shown
+  end
+
+  defp prefix(state), do: "[ecs_peers:#{state.topology}]"
+
+  defp emit(state, event, measurements, metadata) do
+    safe_call(state.telemetry, [event, measurements, Map.put(metadata, :topology, state.topology)])
+    :ok
+  end
+
+  @doc false
+  def describe(reason, state) do
+    name = state.parameter
+
+    case reason do
+      :no_region ->
+        "no AWS region: set the :region option or AWS_REGION"
+
+      {:credentials, :no_credentials} ->
+        "no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or run in an ECS task with a task role"
+
+      {:credentials, why} ->
+        "could not get AWS credentials: #{inspect(why)}"
+
+      {:aws_error, status, type, message} ->
+        "GetParameter #{name} failed: #{type} (HTTP #{status}) #{message}" <> aws_hint(type)
+
+      {:unreachable, endpoint, why} ->
+        "GetParameter #{name} failed: cannot reach #{endpoint}: #{inspect(why)}"
+
+      {:malformed_value, version, why} ->
+        "#{name} version #{version} is malformed (#{inspect(why)}), expected " <>
+          ~s({"version":1,"nodes":["name@a.b.c.d", ...]})
+
+      :unexpected_response ->
+        "GetParameter #{name} returned a response without Parameter.Value/Version"
+
+      other ->
+        "polling #{name} failed: #{inspect(other)}"
+    end
+  end
+
+  defp aws_hint("ParameterNotFound"), do: " (check the :parameter name and region)"
+
+  defp aws_hint(type)
+       when type in ["AccessDeniedException", "AccessDenied"],
+       do: " (the task role needs ssm:GetParameter on this parameter)"
+
+  defp aws_hint(type)
+       when type in [
+              "SignatureDoesNotMatch",
+              "UnrecognizedClientException",
+              "InvalidSignatureException",
+              "InvalidClientTokenId",
+              "ExpiredTokenException"
+            ],
+       do: " (check the AWS credentials and the clock)"
+
+  defp aws_hint(_), do: ""
+end

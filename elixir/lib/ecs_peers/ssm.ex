@@ -1,0 +1,145 @@
+defmodule EcsPeers.SSM do
+  @moduledoc """
+  The one SSM call ecs-peers makes: `GetParameter`, signed with SigV4.
+
+  AWS JSON 1.1 protocol: `POST /` with `X-Amz-Target: AmazonSSM.GetParameter`,
+  `Content-Type: application/x-amz-json-1.1` and the body `{"Name": ...}`.
+
+  The endpoint is `AWS_ENDPOINT_URL_SSM`, else `AWS_ENDPOINT_URL`, else
+  `https://ssm.REGION.amazonaws.com` (`.amazonaws.com.cn` in `cn-` regions). The region
+  is the `:region` option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+  """
+
+  alias EcsPeers.{Credentials, Http, JSON, SigV4}
+
+  defstruct [:region, :endpoint, :env, credentials: nil, timeout: 5000, container_host: nil]
+
+  @type t :: %__MODULE__{
+          region: String.t() | nil,
+          endpoint: String.t() | nil,
+          env: %{String.t() => String.t()},
+          credentials: Credentials.cache(),
+          timeout: pos_integer(),
+          container_host: String.t() | nil
+        }
+
+  @type parameter :: %{version: integer(), value: String.t()}
+
+  @doc """
+  A client from an environment map and options (`:region`, `:timeout`,
+  `:container_host`).
+  """
+  @spec new(%{String.t() => String.t()}, keyword()) :: t()
+  def new(env, opts \\ []) do
+    region = opts[:region] || env["AWS_REGION"] || env["AWS_DEFAULT_REGION"]
+    region = if region in [nil, ""], do: nil, else: region
+
+    %__MODULE__{
+      region: region,
+      endpoint: endpoint(env, region),
+      env: env,
+      timeout: Keyword.get(opts, :timeout, 5000),
+      container_host: opts[:container_host]
+    }
+  end
+
+  defp endpoint(env, region) do
+    custom =
+      Enum.find_value(["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"], fn name ->
+        if env[name] not in [nil, ""], do: env[name]
+      end)
+
+    cond do
+      custom -> String.trim_trailing(custom, "/")
+      region == nil -> nil
+      String.starts_with?(region, "cn-") -> "https://ssm.#{region}.amazonaws.com.cn"
+      true -> "https://ssm.#{region}.amazonaws.com"
+    end
+  end
+
+  @doc """
+  Fetches a parameter. Returns `{:ok, %{version: v, value: s}, client}` or
+  `{:error, reason, client}`; the returned client carries the credentials cache.
+  """
+  @spec get_parameter(t(), String.t()) :: {:ok, parameter(), t()} | {:error, term(), t()}
+  def get_parameter(%__MODULE__{region: nil} = client, _name), do: {:error, :no_region, client}
+
+  def get_parameter(%__MODULE__{} = client, name) do
+    cred_opts =
+      [timeout: client.timeout] ++
+        if client.container_host, do: [container_host: client.container_host], else: []
+
+    case Credentials.fetch(client.env, client.credentials, cred_opts) do
+      {:ok, creds, cache} ->
+        client = %{client | credentials: cache}
+
+        case call(client, creds, name) do
+          {:ok, parameter} -> {:ok, parameter, client}
+          {:error, reason} -> {:error, reason, client}
+        end
+
+      {:error, reason, cache} ->
+        {:error, {:credentials, reason}, %{client | credentials: cache}}
+    end
+  end
+
+  defp call(client, creds, name) do
+    body = JSON.encode(%{"Name" => name})
+
+    request = %{
+      method: "POST",
+      url: client.endpoint <> "/",
+      headers: [
+        {"content-type", "application/x-amz-json-1.1"},
+        {"x-amz-target", "AmazonSSM.GetParameter"}
+      ],
+      body: body
+    }
+
+    headers = SigV4.sign(request, credentials: creds, region: client.region, service: "ssm")
+
+    case Http.request(:post, request.url, headers, body, timeout: client.timeout) do
+      {:ok, 200, _headers, resp} -> parse(resp)
+      {:ok, status, _headers, resp} -> {:error, aws_error(status, resp)}
+      {:error, reason} -> {:error, {:unreachable, client.endpoint, reason}}
+    end
+  end
+
+  defp parse(resp) do
+    case JSON.decode(resp) do
+      {:ok, %{"Parameter" => %{"Value" => value, "Version" => version}}}
+      when is_binary(value) and is_integer(version) ->
+        {:ok, %{version: version, value: value}}
+
+      _ ->
+        {:error, :unexpected_response}
+    end
+  end
+
+  @doc false
+  # `{:aws_error, status, type, message}` from a JSON 1.1 error body (the type after any
+  # `#`), or the start of whatever else came back.
+  def aws_error(status, resp) do
+    case JSON.decode(resp) do
+      {:ok, %{"__type" => type} = body} when is_binary(type) ->
+        type = type |> String.split("#") |> List.last()
+        message = body["message"] || body["Message"] || ""
+        {:aws_error, status, type, message}
+
+      _ ->
+        type =
+          case Regex.run(~r/<Code>([^<]+)<\/Code>/, resp) do
+            [_, code] -> code
+            nil -> "HTTP #{status}"
+          end
+
+        message =
+          case Regex.run(~r/<Message>([^<]*)<\/Message>/, resp) do
+            [_, message] -> message
+            nil -> String.slice(resp, 0, 200)
+          end
+
+        {:aws_error, status, type, message}
+    end
+  end
+end

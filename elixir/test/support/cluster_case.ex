@@ -1,0 +1,128 @@
+defmodule EcsPeers.Test.ClusterCase do
+  @moduledoc """
+  Shared setup for the tests in `test/cluster/`: a hub namespace with moto_server per
+  test module, BEAM nodes per test, and polling helpers.
+
+  Everything is torn down in `on_exit`, also when a test fails: the nodes are stopped by
+  ExUnit's supervisor, then `EcsPeers.Test.NetNS.destroy/1` kills whatever still runs in
+  the namespaces and deletes them.
+  """
+  use ExUnit.CaseTemplate
+
+  alias EcsPeers.Test.{ClusterMoto, ClusterNode, NetNS}
+
+  using do
+    quote do
+      import EcsPeers.Test.ClusterCase
+      alias EcsPeers.Test.{ClusterJSON, ClusterMoto, ClusterNode, NetNS}
+      @moduletag :cluster
+      @moduletag timeout: 240_000
+    end
+  end
+
+  setup_all do
+    net = NetNS.new!()
+    on_exit(fn -> NetNS.destroy(net) end)
+    moto = ClusterMoto.start!(net)
+    %{net: net, moto: moto}
+  end
+
+  @doc "A random cookie, so nodes of different tests can never talk to each other."
+  def cookie, do: "ecsp" <> Base.encode32(:crypto.strong_rand_bytes(10), padding: false)
+
+  @doc """
+  Creates one host namespace per `{host, ip}` and starts a node `<basename>@<ip>` in each,
+  in parallel. `opts` go to `EcsPeers.Test.ClusterNode.child_spec/1` (`:cookie`,
+  `:discovery`, `:basename` defaulting to "shop"). Returns `%{ip => node_server}`.
+  """
+  def start_nodes!(net, hosts, opts) do
+    basename = Keyword.get(opts, :basename, "shop")
+
+    servers =
+      Enum.map(hosts, fn {host, ip} ->
+        ns = NetNS.add_host!(net, host, ip)
+
+        spec =
+          ClusterNode.child_spec(
+            Keyword.merge(opts, ns: ns, name: "#{basename}@#{ip}", endpoint: ClusterMoto.endpoint())
+          )
+
+        {ip, ExUnit.Callbacks.start_supervised!(spec)}
+      end)
+
+    servers
+    |> Task.async_stream(fn {_ip, server} -> ClusterNode.await_ready!(server) end, timeout: 60_000)
+    |> Stream.run()
+
+    Map.new(servers)
+  end
+
+  @doc "The node name `shop@ip` (or another basename) as a string."
+  def node_name(ip, basename \\ "shop"), do: "#{basename}@#{ip}"
+
+  @doc "Each node's `Node.list/0`: `%{node_name => [names]}`."
+  def views(nodes, basename \\ "shop") do
+    nodes
+    |> Task.async_stream(fn {ip, server} -> {node_name(ip, basename), ClusterNode.nodes(server)} end,
+      timeout: 20_000
+    )
+    |> Map.new(fn {:ok, pair} -> pair end)
+  end
+
+  @doc "True when every node in `nodes` sees exactly the others plus `extra` names."
+  def full_mesh?(views, extra \\ []) do
+    names = Map.keys(views)
+
+    Enum.all?(views, fn {name, seen} ->
+      expected = Enum.sort((names -- [name]) ++ extra)
+      Enum.sort(seen) == expected
+    end)
+  end
+
+  @doc """
+  Polls `fun` every 50 ms until it returns a truthy value (returned) or `timeout` ms
+  pass; then flunks with `message.()`.
+  """
+  def eventually(fun, timeout, message) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+    do_eventually(fun, deadline, message)
+  end
+
+  defp do_eventually(fun, deadline, message) do
+    case fun.() do
+      result when result not in [nil, false] ->
+        result
+
+      _ ->
+        if System.monotonic_time(:millisecond) >= deadline do
+          ExUnit.Assertions.flunk(message.())
+        else
+          Process.sleep(50)
+          do_eventually(fun, deadline, message)
+        end
+    end
+  end
+
+  @doc """
+  Checks `fun` every 100 ms for `duration` ms and flunks with `message.()` the first
+  time it returns a falsy value: a condition that must *stay* true.
+  """
+  def always(fun, duration, message) do
+    deadline = System.monotonic_time(:millisecond) + duration
+    do_always(fun, deadline, message)
+  end
+
+  defp do_always(fun, deadline, message) do
+    unless fun.(), do: ExUnit.Assertions.flunk(message.())
+
+    if System.monotonic_time(:millisecond) < deadline do
+      Process.sleep(100)
+      do_always(fun, deadline, message)
+    else
+      :ok
+    end
+  end
+
+  @doc "Recent output of every node, for failure messages."
+  def outputs(nodes), do: nodes |> Map.values() |> Enum.map_join("\n", &ClusterNode.output/1)
+end

@@ -1,0 +1,167 @@
+defmodule EcsPeers.Test.Moto do
+  @moduledoc """
+  Runs a `moto_server` on a free loopback port for tests, with IAM enforcement after the
+  first `:no_auth_count` requests (`INITIAL_NO_AUTH_ACTION_COUNT`).
+
+  moto_server is looked up in `$MOTO_SERVER`, then `../.venv/bin/moto_server` (relative
+  to the Mix project), then `PATH`. A missing moto_server raises: the tests that need it
+  fail with an install hint, they are never skipped.
+  """
+
+  alias EcsPeers.{Http, JSON, SigV4}
+
+  defstruct [:port, :os_pid, :url, :erl_port]
+
+  @region "us-east-1"
+  @bootstrap %{access_key_id: "AKIDBOOTSTRAP", secret_access_key: "bootstrap-secret"}
+
+  @doc "Finds moto_server or raises with an install hint."
+  def executable! do
+    candidates = [
+      System.get_env("MOTO_SERVER"),
+      Path.expand("../.venv/bin/moto_server", File.cwd!()),
+      System.find_executable("moto_server")
+    ]
+
+    Enum.find(candidates, fn path -> is_binary(path) and path != "" and File.exists?(path) end) ||
+      raise "moto_server not found (looked at $MOTO_SERVER, ../.venv/bin/moto_server and PATH): " <>
+              "install it with `pip install 'moto[server]'`"
+  end
+
+  @doc "Starts moto_server and waits until it answers. Options: `:no_auth_count`."
+  def start!(opts \\ []) do
+    exe = executable!()
+    port = free_port()
+    env = [{~c"INITIAL_NO_AUTH_ACTION_COUNT", ~c"#{Keyword.get(opts, :no_auth_count, -1)}"}]
+
+    erl_port =
+      Port.open({:spawn_executable, String.to_charlist(exe)}, [
+        :binary,
+        :exit_status,
+        :stderr_to_stdout,
+        args: ["-H", "127.0.0.1", "-p", Integer.to_string(port)],
+        env: env
+      ])
+
+    {:os_pid, os_pid} = Port.info(erl_port, :os_pid)
+    moto = %__MODULE__{port: port, os_pid: os_pid, url: "http://127.0.0.1:#{port}", erl_port: erl_port}
+    wait_until_up!(moto, 30_000)
+    moto
+  end
+
+  @doc "Kills moto_server."
+  def stop(%__MODULE__{os_pid: os_pid}) do
+    System.cmd("kill", ["-TERM", Integer.to_string(os_pid)], stderr_to_stdout: true)
+    :ok
+  end
+
+  defp free_port do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+    port
+  end
+
+  defp wait_until_up!(moto, left) when left <= 0 do
+    stop(moto)
+    raise "moto_server did not start on port #{moto.port}"
+  end
+
+  defp wait_until_up!(moto, left) do
+    case :gen_tcp.connect({127, 0, 0, 1}, moto.port, [], 200) do
+      {:ok, socket} ->
+        :gen_tcp.close(socket)
+
+      {:error, _} ->
+        Process.sleep(100)
+        wait_until_up!(moto, left - 300)
+    end
+  end
+
+  ## Calls signed with the bootstrap credentials (for moto's unauthenticated window)
+
+  @doc "An IAM query API call; returns the XML body or raises."
+  def iam!(moto, params, creds \\ @bootstrap) do
+    body = URI.encode_query(params)
+    url = moto.url <> "/"
+
+    request = %{
+      method: "POST",
+      url: url,
+      headers: [{"content-type", "application/x-www-form-urlencoded"}],
+      body: body
+    }
+
+    headers = SigV4.sign(request, credentials: creds, region: @region, service: "iam")
+
+    case Http.request(:post, url, headers, body) do
+      {:ok, 200, _, resp} -> resp
+      other -> raise "IAM #{params["Action"]} failed: #{inspect(other)}"
+    end
+  end
+
+  @doc "An SSM JSON 1.1 call; returns `{status, decoded body}`."
+  def ssm(moto, action, payload, creds \\ @bootstrap) do
+    body = encode(payload)
+    url = moto.url <> "/"
+
+    request = %{
+      method: "POST",
+      url: url,
+      headers: [
+        {"content-type", "application/x-amz-json-1.1"},
+        {"x-amz-target", "AmazonSSM." <> action}
+      ],
+      body: body
+    }
+
+    headers = SigV4.sign(request, credentials: creds, region: @region, service: "ssm")
+    {:ok, status, _, resp} = Http.request(:post, url, headers, body)
+    {status, JSON.decode(resp)}
+  end
+
+  # The tiny encoder has no booleans-in-maps issue, but PutParameter needs Overwrite: true.
+  defp encode(payload), do: JSON.encode(payload)
+
+  @doc """
+  Within moto's unauthenticated window (4 requests): creates the IAM user `reader` with
+  an inline policy allowing `ssm:GetParameter` only, and its access key; writes the
+  parameter. Returns `%{access_key_id, secret_access_key}` of the reader.
+  """
+  def setup_reader!(moto, parameter, value) do
+    iam!(moto, %{"Action" => "CreateUser", "UserName" => "reader", "Version" => "2010-05-08"})
+
+    policy =
+      JSON.encode(%{
+        "Version" => "2012-10-17",
+        "Statement" => [
+          %{"Effect" => "Allow", "Action" => ["ssm:GetParameter"], "Resource" => "*"}
+        ]
+      })
+
+    iam!(moto, %{
+      "Action" => "PutUserPolicy",
+      "UserName" => "reader",
+      "PolicyName" => "read-peers",
+      "PolicyDocument" => policy,
+      "Version" => "2010-05-08"
+    })
+
+    xml = iam!(moto, %{"Action" => "CreateAccessKey", "UserName" => "reader", "Version" => "2010-05-08"})
+    [_, id] = Regex.run(~r/<AccessKeyId>([^<]+)<\/AccessKeyId>/, xml)
+    [_, secret] = Regex.run(~r/<SecretAccessKey>([^<]+)<\/SecretAccessKey>/, xml)
+
+    {200, _} =
+      ssm(moto, "PutParameter", %{
+        "Name" => parameter,
+        "Value" => value,
+        "Type" => "String",
+        "Overwrite" => true
+      })
+
+    %{access_key_id: id, secret_access_key: secret}
+  end
+
+  @doc "The region the helpers sign for."
+  def region, do: @region
+end
