@@ -6,6 +6,7 @@
 #   ECSP_DISCOVERY  "standalone" (EcsPeers.start_link/1) or "none" (an intruder that only
 #                   connects by hand)
 #   ECSP_PARAMETER, ECSP_POLLING_INTERVAL, ECSP_PRUNE ("true"/"false"), ECSP_BASENAME
+#   ECSP_OPTIONS    more EcsPeers options as an Elixir keyword list, e.g. "[resync_interval: 1500]"
 #   AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY  (read by the library)
 #
 # Line protocol on stdin/stdout (replies start with "@@", everything else is log output):
@@ -14,6 +15,8 @@
 #   connect NODE      -> @@connect true|false|ignored
 #   disconnect NODE   -> @@disconnect true|false|ignored
 #   discovery         -> @@discovery alive|dead|none
+#   status            -> @@status <inspect(EcsPeers.status/1)>
+#   stop_discovery    -> @@stop_discovery ok      (as when the app shuts down: the node stays up)
 #   EOF on stdin      -> the node halts (the test closed the Port or died)
 
 defmodule EcsPeers.Test.PeerNode do
@@ -34,6 +37,9 @@ defmodule EcsPeers.Test.PeerNode do
       prune: System.get_env("ECSP_PRUNE") == "true",
       basename: System.fetch_env!("ECSP_BASENAME")
     ]
+
+    {extra, _} = Code.eval_string(System.get_env("ECSP_OPTIONS", "[]"))
+    opts = Keyword.merge(opts, extra)
 
     # Not linked: if the library crashes, the node stays up and `discovery` says `dead`,
     # so the test reports it instead of losing the node and its output.
@@ -65,6 +71,14 @@ defmodule EcsPeers.Test.PeerNode do
 
   defp handle(["discovery"], pid),
     do: reply("discovery", if(Process.alive?(pid), do: "alive", else: "dead"))
+
+  defp handle(["status"], pid) when is_pid(pid),
+    do: reply("status", inspect(EcsPeers.status(pid), limit: :infinity, printable_limit: :infinity))
+
+  defp handle(["stop_discovery"], pid) when is_pid(pid) do
+    GenServer.stop(pid)
+    reply("stop_discovery", "ok")
+  end
 
   defp handle(other, _), do: reply("error", "unknown command #{inspect(other)}")
 

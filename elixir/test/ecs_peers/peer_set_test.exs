@@ -1,5 +1,6 @@
 defmodule EcsPeers.PeerSetTest do
-  use ExUnit.Case, async: true
+  # Not async: the atom-count test must not see atoms made by tests running beside it.
+  use ExUnit.Case, async: false
 
   alias EcsPeers.PeerSet
 

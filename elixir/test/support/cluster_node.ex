@@ -18,8 +18,9 @@ defmodule EcsPeers.Test.ClusterNode do
 
   @doc """
   Child spec. Options: `:ns`, `:name` (`basename@ip`), `:cookie`, `:endpoint` (moto URL as
-  the nodes see it), `:discovery` (keyword list with `:parameter`, `:polling_interval`,
-  `:prune`; nil starts a node without discovery).
+  the nodes see it), `:discovery` (`EcsPeers` options: `:parameter`, `:polling_interval`,
+  `:prune`, `:basename` and any other, e.g. `:resync_interval`; nil starts a node
+  without discovery).
   """
   def child_spec(opts) do
     name = Keyword.fetch!(opts, :name)
@@ -36,7 +37,8 @@ defmodule EcsPeers.Test.ClusterNode do
             {"ECSP_PARAMETER", Keyword.fetch!(d, :parameter)},
             {"ECSP_POLLING_INTERVAL", Integer.to_string(Keyword.fetch!(d, :polling_interval))},
             {"ECSP_PRUNE", to_string(Keyword.get(d, :prune, false))},
-            {"ECSP_BASENAME", Keyword.get(d, :basename, basename)}
+            {"ECSP_BASENAME", Keyword.get(d, :basename, basename)},
+            {"ECSP_OPTIONS", inspect(Keyword.drop(d, [:parameter, :polling_interval, :prune, :basename]))}
           ]
       end
 
@@ -96,6 +98,22 @@ defmodule EcsPeers.Test.ClusterNode do
     case ClusterPort.request(node, "discovery") do
       {:ok, "discovery " <> state} -> state
       other -> raise "discovery failed: #{format(other, node)}"
+    end
+  end
+
+  @doc "`EcsPeers.status/1` on the node, as inspected text (for failure messages)."
+  def status(node) do
+    case ClusterPort.request(node, "status") do
+      {:ok, "status " <> status} -> status
+      other -> "(no status: #{inspect(other)})"
+    end
+  end
+
+  @doc "Stops the node's EcsPeers process, as an app shutting down would; the node stays up."
+  def stop_discovery(node) do
+    case ClusterPort.request(node, "stop_discovery") do
+      {:ok, "stop_discovery ok"} -> :ok
+      other -> raise "stop_discovery failed: #{format(other, node)}"
     end
   end
 

@@ -1,0 +1,317 @@
+defmodule EcsPeers.PollerTest do
+  use ExUnit.Case, async: true
+
+  import ExUnit.CaptureLog
+
+  alias EcsPeers.Test.FakeCluster
+
+  @v1 ~s({"version":1,"nodes":["shop@10.0.0.1","shop@10.0.0.2"]})
+
+  # A fetch seam whose answer the test sets; each call is reported as {:fetch, name}.
+  defp fetcher(initial) do
+    owner = self()
+    {:ok, agent} = Agent.start_link(fn -> initial end)
+
+    fun = fn name ->
+      send(owner, {:fetch, name})
+
+      case Agent.get(agent, & &1) do
+        fun when is_function(fun, 0) -> fun.()
+        answer -> answer
+      end
+    end
+
+    {agent, fun}
+  end
+
+  defp set(agent, answer), do: Agent.update(agent, fn _ -> answer end)
+  defp ok(version, value), do: {:ok, %{version: version, value: value}}
+
+  # A server that polls only when told to (first poll at boot, then poll_now).
+  defp start!(fetch, cluster, opts \\ []) do
+    opts =
+      [parameter: "/ecs-peers/shop", fetch: fetch, polling_interval: 60_000, topology: :test] ++
+        FakeCluster.seams(cluster) ++ opts
+
+    pid = start_supervised!({EcsPeers, opts})
+    # Wait for the boot poll to finish.
+    _ = EcsPeers.status(pid)
+    pid
+  end
+
+  defp flush_calls do
+    receive do
+      {tag, _} when tag in [:connect, :disconnect, :fetch] -> [tag | flush_calls()]
+    after
+      0 -> []
+    end
+  end
+
+  test "boot does not wait for AWS" do
+    {_agent, fetch} = fetcher(fn -> Process.sleep(2_000) && ok(1, @v1) end)
+    cluster = FakeCluster.start!()
+    {micros, {:ok, _pid}} = :timer.tc(fn -> EcsPeers.start_link([parameter: "/p", fetch: fetch] ++ FakeCluster.seams(cluster)) end)
+    assert micros < 500_000
+  end
+
+  test "connects to every node of the set" do
+    {_agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    log = capture_log(fn -> start!(fetch, cluster) end)
+
+    assert_received {:connect, :"shop@10.0.0.1"}
+    assert_received {:connect, :"shop@10.0.0.2"}
+    assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1", :"shop@10.0.0.2"]
+    assert log =~ "[ecs_peers:test] connected to 2 node(s)"
+  end
+
+  test "an unchanged version skips decoding and connecting" do
+    {_agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster)
+    flush_calls()
+
+    # Someone dropped a connection: an unchanged version does not look at the set.
+    FakeCluster.set_connected(cluster, [:"shop@10.0.0.1"])
+    assert %{result: :unchanged, version: 1} = EcsPeers.poll_now(pid)
+    assert flush_calls() == [:fetch]
+  end
+
+  test "an unchanged version is reconciled again after resync_interval" do
+    {_agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster, resync_interval: 1)
+    FakeCluster.set_connected(cluster, [:"shop@10.0.0.1"])
+    Process.sleep(5)
+    flush_calls()
+
+    assert %{result: :resynced, connected: [:"shop@10.0.0.2"]} = EcsPeers.poll_now(pid)
+    assert flush_calls() == [:fetch, :connect]
+  end
+
+  test "a new version connects the newcomers only" do
+    {agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster)
+    flush_calls()
+
+    set(agent, ok(2, ~s({"version":1,"nodes":["shop@10.0.0.1","shop@10.0.0.2","shop@10.0.0.3"]})))
+    assert %{result: :applied, version: 2, connected: [:"shop@10.0.0.3"]} = EcsPeers.poll_now(pid)
+    assert_received {:connect, :"shop@10.0.0.3"}
+    refute_received {:connect, _}
+  end
+
+  describe "prune" do
+    setup do
+      cluster =
+        FakeCluster.start!(
+          connected: [:"shop@10.0.0.1", :"shop@10.0.0.9", :"admin@10.0.0.8", :"rem-1234-shop@10.0.0.1"]
+        )
+
+      %{cluster: cluster}
+    end
+
+    test "with prune: disconnects the nodes of the basename that left the set", %{cluster: cluster} do
+      {_agent, fetch} = fetcher(ok(1, @v1))
+      log = capture_log(fn -> start!(fetch, cluster, prune: true, basename: "shop") end)
+
+      assert_received {:disconnect, :"shop@10.0.0.9"}
+      refute_received {:disconnect, _}
+
+      assert FakeCluster.list_nodes(cluster) ==
+               [:"admin@10.0.0.8", :"rem-1234-shop@10.0.0.1", :"shop@10.0.0.1", :"shop@10.0.0.2"]
+
+      assert log =~ "disconnected from 1 node(s) no longer in the peer set: shop@10.0.0.9"
+    end
+
+    test "without prune: disconnects nobody", %{cluster: cluster} do
+      {_agent, fetch} = fetcher(ok(1, @v1))
+      start!(fetch, cluster, basename: "shop")
+      assert_received {:connect, :"shop@10.0.0.2"}
+      refute_received {:disconnect, _}
+    end
+
+    test "an empty set prunes every node of the basename", %{cluster: cluster} do
+      {_agent, fetch} = fetcher(ok(1, ~s({"version":1,"nodes":[]})))
+      capture_log(fn -> start!(fetch, cluster, prune: true, basename: "shop") end)
+      assert FakeCluster.list_nodes(cluster) == [:"admin@10.0.0.8", :"rem-1234-shop@10.0.0.1"]
+    end
+  end
+
+  test "a malformed value keeps every connection and is logged once" do
+    {agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster, prune: true, basename: "shop")
+    flush_calls()
+
+    log =
+      capture_log(fn ->
+        for value <- ["not json", ~s({"version":2,"nodes":[]})] do
+          set(agent, ok(2, value))
+          assert %{result: :error, error: {:malformed_value, 2, _}} = EcsPeers.poll_now(pid)
+          assert %{result: :error} = EcsPeers.poll_now(pid)
+        end
+      end)
+
+    refute_received {:disconnect, _}
+    refute_received {:connect, _}
+    assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1", :"shop@10.0.0.2"]
+    assert %{version: 1, nodes: [:"shop@10.0.0.1", :"shop@10.0.0.2"]} = EcsPeers.status(pid)
+    assert count(log, "version 2 is malformed (:value_not_json)") == 1
+    assert count(log, "version 2 is malformed ({:unsupported_version, 2})") == 1
+    assert log =~ "keeping the current connections (2 peer(s) from version 1)"
+  end
+
+  test "a set with no valid entry is malformed, not empty: nothing is pruned" do
+    {agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster, prune: true)
+
+    set(agent, ok(2, ~s({"version":1,"nodes":["shop@nowhere"]})))
+
+    capture_log(fn ->
+      assert %{error: {:malformed_value, 2, {:no_valid_nodes, 1}}} = EcsPeers.poll_now(pid)
+    end)
+
+    assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1", :"shop@10.0.0.2"]
+  end
+
+  test "invalid entries are skipped and summarised in one log line per version" do
+    value = ~s({"version":1,"nodes":["shop@10.0.0.1","shop@10.0.0.300","evil@10.0.0.4","x y"]})
+    {_agent, fetch} = fetcher(ok(1, value))
+    cluster = FakeCluster.start!()
+
+    log =
+      capture_log(fn ->
+        pid = start!(fetch, cluster, basename: "shop")
+        EcsPeers.poll_now(pid)
+      end)
+
+    assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1"]
+
+    assert count(log, "ignored 3 invalid entries") == 1
+    assert log =~ ~s|"shop@10.0.0.300" (invalid_ipv4)|
+    assert log =~ ~s|"evil@10.0.0.4" (other_basename)|
+  end
+
+  test "an error backs off, is logged once, and never disconnects" do
+    {agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster, prune: true, polling_interval: 1_000, max_backoff: 5_000)
+    set(agent, {:error, {:aws_error, 400, "ThrottlingException", "Rate exceeded"}})
+
+    log =
+      capture_log(fn ->
+        intervals =
+          for _ <- 1..4 do
+            assert %{result: :error} = EcsPeers.poll_now(pid)
+            EcsPeers.status(pid).interval
+          end
+
+        assert intervals == [2_000, 4_000, 5_000, 5_000]
+      end)
+
+    assert count(log, "GetParameter /ecs-peers/shop failed: ThrottlingException (HTTP 400) Rate exceeded") == 1
+    refute_received {:disconnect, _}
+    assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1", :"shop@10.0.0.2"]
+
+    # A different error is logged; success resets the interval and says so.
+    log =
+      capture_log(fn ->
+        set(agent, {:error, :nxdomain})
+        EcsPeers.poll_now(pid)
+        set(agent, ok(1, @v1))
+        assert %{result: :unchanged} = EcsPeers.poll_now(pid)
+      end)
+
+    assert log =~ ":nxdomain"
+    assert log =~ "reading /ecs-peers/shop works again"
+    assert EcsPeers.status(pid).interval == 1_000
+    assert EcsPeers.status(pid).last_error == nil
+  end
+
+  test "a crashing fetch or connect is an error, not a crash" do
+    {agent, fetch} = fetcher(fn -> raise "kaboom" end)
+    cluster = FakeCluster.start!()
+
+    log =
+      capture_log(fn ->
+        pid = start!(fetch, cluster)
+        assert %{result: :error, error: {:exception, "kaboom"}} = EcsPeers.poll_now(pid)
+
+        set(agent, ok(1, @v1))
+
+        pid2 =
+          start_supervised!(
+            {EcsPeers,
+             parameter: "/p",
+             name: :crashy_connect,
+             fetch: fetch,
+             polling_interval: 60_000,
+             connect: fn _ -> raise "no" end,
+             list_nodes: fn -> [] end},
+            id: :crashy
+          )
+
+        assert %{result: :applied, failed: [_, _]} = EcsPeers.poll_now(pid2)
+        assert Process.alive?(pid) and Process.alive?(pid2)
+      end)
+
+    assert log =~ "kaboom"
+    assert log =~ "could not connect to 2 node(s)"
+  end
+
+  test "a hanging connect times out without stalling the others, and is retried" do
+    {_agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!(hang: [:"shop@10.0.0.1"])
+
+    log =
+      capture_log(fn ->
+        {micros, pid} = :timer.tc(fn -> start!(fetch, cluster, connect_timeout: 300) end)
+        assert micros < 2_000_000
+        assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.2"]
+        flush_calls()
+
+        # The failed node is retried on the next poll even though the version is the same.
+        assert %{result: :resynced, failed: [:"shop@10.0.0.1"]} = EcsPeers.poll_now(pid)
+        assert flush_calls() == [:fetch, :connect]
+      end)
+
+    assert count(log, "could not connect to 1 node(s): shop@10.0.0.1") == 1
+  end
+
+  test "telemetry events for poll, connect and disconnect" do
+    owner = self()
+    telemetry = fn event, measurements, metadata -> send(owner, {:telemetry, event, measurements, metadata}) end
+    {_agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!(connected: [:"shop@10.0.0.7"])
+    capture_log(fn -> start!(fetch, cluster, telemetry: telemetry, prune: true, basename: "shop") end)
+
+    assert_received {:telemetry, [:ecs_peers, :connect], %{count: 2, failed: 0},
+                     %{topology: :test, nodes: [:"shop@10.0.0.1", :"shop@10.0.0.2"]}}
+
+    assert_received {:telemetry, [:ecs_peers, :disconnect], %{count: 1}, %{nodes: [:"shop@10.0.0.7"]}}
+
+    assert_received {:telemetry, [:ecs_peers, :poll], %{duration: d},
+                     %{topology: :test, result: :applied, version: 1, parameter: "/ecs-peers/shop"}}
+
+    assert is_integer(d)
+  end
+
+  test "every poll reschedules itself, with jitter" do
+    {_agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    start!(fetch, cluster, polling_interval: 20)
+    flush_calls()
+    Process.sleep(200)
+    assert length(for(:fetch <- flush_calls(), do: :fetch)) >= 4
+
+    for _ <- 1..200 do
+      assert EcsPeers.Poller.jitter(1_000) in 900..1_100
+    end
+
+    assert EcsPeers.Poller.jitter(1) == 1
+  end
+
+  defp count(log, text), do: log |> String.split(text) |> length() |> Kernel.-(1)
+end
