@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BASENAME_PATTERN } from './constants.js';
 import { ConfigError } from './errors.js';
 

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Config } from './config.js';
 import { DiscoveryError, PublishError } from './errors.js';
-import { recordError, recordReport } from './metrics.js';
+import { recordError, recordIgnored, recordReport } from './metrics.js';
 import { ignoredReport, reconcile, type Clients, type Report } from './reconcile.js';
 import { classifyTrigger } from './trigger/index.js';
 
@@ -40,6 +40,7 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
       }
       if (trigger.ignored !== undefined) {
         const report = ignoredReport(config, trigger);
+        recordIgnored(metrics);
         logger.info('ignored', { report });
         return { ...report, ...batch };
       }

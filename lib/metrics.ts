@@ -11,6 +11,7 @@ export const METRIC = {
   errors: 'ReconcileErrors',
   duration: 'ReconcileDuration',
   apiCalls: 'AwsApiCalls',
+  ignored: 'IgnoredTriggers',
 } as const;
 
 /**
@@ -37,4 +38,13 @@ export const recordReport = (metrics: Metrics, report: Report): void => {
  */
 export const recordError = (metrics: Metrics): void => {
   metrics.addMetric(METRIC.errors, MetricUnit.Count, 1);
+};
+
+/**
+ * Records an invocation that needed no run (a task event of another cluster).
+ *
+ * @param metrics - Powertools Metrics, flushed by its middleware
+ */
+export const recordIgnored = (metrics: Metrics): void => {
+  metrics.addMetric(METRIC.ignored, MetricUnit.Count, 1);
 };

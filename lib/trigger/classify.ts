@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { clusterName } from '../config.js';
 import { TriggerError } from '../errors.js';
 

@@ -24,7 +24,14 @@ defmodule EcsPeers.Credentials do
 
   @refresh_before_s 300
   @default_container_host "http://169.254.170.2"
-  @allowed_http_hosts ["127.0.0.1", "localhost", "::1", "[::1]", "169.254.170.2", "169.254.170.23"]
+  @allowed_http_hosts [
+    "127.0.0.1",
+    "localhost",
+    "::1",
+    "[::1]",
+    "169.254.170.2",
+    "169.254.170.23"
+  ]
 
   defstruct [:access_key_id, :secret_access_key, :session_token, :expires_at, :source]
 

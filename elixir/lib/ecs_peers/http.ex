@@ -25,8 +25,7 @@ defmodule EcsPeers.Http do
 
       case :httpc.request(method, request, http_opts, body_format: :binary) do
         {:ok, {{_version, status, _reason}, resp_headers, resp_body}} ->
-          {:ok, status, for({k, v} <- resp_headers, do: {to_string(k), to_string(v)}),
-           resp_body}
+          {:ok, status, for({k, v} <- resp_headers, do: {to_string(k), to_string(v)}), resp_body}
 
         {:error, reason} ->
           {:error, reason}

@@ -165,7 +165,8 @@ defmodule EcsPeers.JSON do
   defp unexpected(<<>>), do: {:error, :unexpected_end}
   defp unexpected(<<c, _::binary>>), do: {:error, {:unexpected_byte, c}}
 
-  defp string(<<?", rest::binary>>, acc), do: {:ok, acc |> Enum.reverse() |> IO.iodata_to_binary(), rest}
+  defp string(<<?", rest::binary>>, acc),
+    do: {:ok, acc |> Enum.reverse() |> IO.iodata_to_binary(), rest}
 
   defp string(<<?\\, esc, rest::binary>>, acc) when esc in ~c'"\\/bfnrt' do
     char =
@@ -236,7 +237,9 @@ defmodule EcsPeers.JSON do
 
   defp to_number(text, [frac | _] = parts) do
     # "1e5" has no fraction: Float.parse needs one.
-    text = if frac == "" and length(parts) == 2, do: String.replace(text, ~r/[eE]/, ".0e"), else: text
+    text =
+      if frac == "" and length(parts) == 2, do: String.replace(text, ~r/[eE]/, ".0e"), else: text
+
     case Float.parse(text) do
       {float, ""} -> float
       _ -> :error

@@ -100,7 +100,7 @@ defmodule EcsPeers.Poller do
       raise ArgumentError, "ecs_peers: expected a keyword list of options, got: #{inspect(opts)}"
     end
 
-    case Keyword.keys(opts) -- allowed do
+    case Enum.uniq(Keyword.keys(opts)) -- allowed do
       [] ->
         :ok
 
@@ -137,7 +137,13 @@ defmodule EcsPeers.Poller do
     )
 
     check!(o, :env, is_map(o[:env]), "a map of environment variables")
-    check!(o, :fetch, o[:fetch] == nil or callable?(o[:fetch], 1), "nil, a 1-arity fun or {m, f, a}")
+
+    check!(
+      o,
+      :fetch,
+      o[:fetch] == nil or callable?(o[:fetch], 1),
+      "nil, a 1-arity fun or {m, f, a}"
+    )
 
     check!(
       o,
@@ -393,7 +399,11 @@ defmodule EcsPeers.Poller do
 
   defp disconnect_all(state, nodes) do
     done = for n <- nodes, safe_call(state.disconnect, [n]) == true, do: n
-    Logger.info("#{prefix(state)} disconnected from #{length(done)} node(s) no longer in the peer set: #{names(done)}")
+
+    Logger.info(
+      "#{prefix(state)} disconnected from #{length(done)} node(s) no longer in the peer set: #{names(done)}"
+    )
+
     emit(state, [:ecs_peers, :disconnect], %{count: length(done)}, %{nodes: done})
     done
   end
@@ -426,10 +436,14 @@ defmodule EcsPeers.Poller do
     retry_in = min(state.interval * 2, state.max_backoff)
 
     if reason != state.last_error do
+      kept =
+        if state.version == nil,
+          do: "no peer set applied yet",
+          else: "#{length(state.nodes)} peer(s) from version #{state.version}"
+
       Logger.error(
         "#{prefix(state)} #{describe(reason, state)}; keeping the current connections " <>
-          "(#{length(state.nodes)} peer(s) from version #{inspect(state.version)}), " <>
-          "retrying in about #{div(retry_in, 1000)}s"
+          "(#{kept}), retrying in about #{max(1, div(retry_in, 1000))}s"
       )
     end
 
@@ -450,13 +464,16 @@ defmodule EcsPeers.Poller do
     shown =
       rejected
       |> Enum.take(5)
-      |> Enum.map_join(", ", fn {entry, why} -> "#{inspect(entry, limit: 5, printable_limit: 80)} (#{why})" end)
+      |> Enum.map_join(", ", fn {entry, why} ->
+        "#{inspect(entry, limit: 5, printable_limit: 80)} (#{why})"
+      end)
 
     more = if length(rejected) > 5, do: " and #{length(rejected) - 5} more", else: ""
 
     rejected_text =
       if rejected != [],
-        do: "ignored #{length(rejected)} invalid entr#{if length(rejected) == 1, do: "y", else: "ies"}: #{shown}#{more}",
+        do:
+          "ignored #{length(rejected)} invalid entr#{if length(rejected) == 1, do: "y", else: "ies"}: #{shown}#{more}",
         else: nil
 
     truncated_text =
@@ -476,7 +493,8 @@ defmodule EcsPeers.Poller do
     if failed != state.last_failed do
       hint =
         if node() == :nonode@nohost,
-          do: " (this node is not alive: start it with a node name, e.g. RELEASE_DISTRIBUTION=name)",
+          do:
+            " (this node is not alive: start it with a node name, e.g. RELEASE_DISTRIBUTION=name)",
           else: ""
 
       Logger.warning(
@@ -497,6 +515,7 @@ defmodule EcsPeers.Poller do
 
   defp emit(state, event, measurements, metadata) do
     safe_call(state.telemetry, [event, measurements, Map.put(metadata, :topology, state.topology)])
+
     :ok
   end
 

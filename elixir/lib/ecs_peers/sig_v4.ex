@@ -61,8 +61,7 @@ defmodule EcsPeers.SigV4 do
     sts = string_to_sign(amz_date, scope, creq)
     key = signing_key(creds.secret_access_key, datetime, region, service)
 
-    auth =
-      authorization(creds.access_key_id, scope, signed_headers(headers), signature(key, sts))
+    auth = authorization(creds.access_key_id, scope, signed_headers(headers), signature(key, sts))
 
     headers ++ [{"authorization", auth}]
   end
@@ -96,7 +95,10 @@ defmodule EcsPeers.SigV4 do
   @doc "`YYYYMMDDTHHMMSSZ` for a datetime."
   @spec amz_date(DateTime.t()) :: String.t()
   def amz_date(%DateTime{} = dt) do
-    dt |> DateTime.truncate(:second) |> DateTime.to_iso8601(:basic) |> String.replace("+0000", "Z")
+    dt
+    |> DateTime.truncate(:second)
+    |> DateTime.to_iso8601(:basic)
+    |> String.replace("+0000", "Z")
   end
 
   @doc "The credential scope: `date/region/service/aws4_request`."

@@ -60,9 +60,11 @@ defmodule EcsPeers.Test.PeerNode do
   end
 
   defp handle(["nodes"], _),
-    do: reply("nodes", Node.list() |> Enum.map(&Atom.to_string/1) |> Enum.sort() |> Enum.join(" "))
+    do:
+      reply("nodes", Node.list() |> Enum.map(&Atom.to_string/1) |> Enum.sort() |> Enum.join(" "))
 
-  defp handle(["connect", name], _), do: reply("connect", inspect(Node.connect(String.to_atom(name))))
+  defp handle(["connect", name], _),
+    do: reply("connect", inspect(Node.connect(String.to_atom(name))))
 
   defp handle(["disconnect", name], _),
     do: reply("disconnect", inspect(Node.disconnect(String.to_atom(name))))
@@ -73,7 +75,8 @@ defmodule EcsPeers.Test.PeerNode do
     do: reply("discovery", if(Process.alive?(pid), do: "alive", else: "dead"))
 
   defp handle(["status"], pid) when is_pid(pid),
-    do: reply("status", inspect(EcsPeers.status(pid), limit: :infinity, printable_limit: :infinity))
+    do:
+      reply("status", inspect(EcsPeers.status(pid), limit: :infinity, printable_limit: :infinity))
 
   defp handle(["stop_discovery"], pid) when is_pid(pid) do
     GenServer.stop(pid)

@@ -36,7 +36,13 @@ defmodule EcsPeers.CredentialsTest do
     opts = [container_host: server.url]
 
     assert {:ok, one, cache} = Credentials.fetch(env, nil, [now: @now] ++ opts)
-    assert %{access_key_id: "ASIAONE", secret_access_key: "secret-one", session_token: "token-one"} = one
+
+    assert %{
+             access_key_id: "ASIAONE",
+             secret_access_key: "secret-one",
+             session_token: "token-one"
+           } = one
+
     assert one.expires_at == in_minutes(60)
     assert [%{path: "/v2/credentials/abc"} = request] = Server.requests(server)
     refute Map.has_key?(request.headers, "authorization")
@@ -60,6 +66,7 @@ defmodule EcsPeers.CredentialsTest do
     }
 
     assert {:ok, %{access_key_id: "ASIAFULL"}, _} = Credentials.fetch(env, nil, now: @now)
+
     assert [%{path: "/get-credentials", headers: %{"authorization" => "Basic c2VjcmV0"}}] =
              Server.requests(server)
   end
@@ -82,8 +89,10 @@ defmodule EcsPeers.CredentialsTest do
     # Expires within 5 minutes: fetched again, with the rotated token.
     assert {:ok, _, _} = Credentials.fetch(env, cache, now: @now)
 
-    assert [%{headers: %{"authorization" => "from-file-1"}}, %{headers: %{"authorization" => "from-file-2"}}] =
-             Server.requests(server)
+    assert [
+             %{headers: %{"authorization" => "from-file-1"}},
+             %{headers: %{"authorization" => "from-file-2"}}
+           ] = Server.requests(server)
   end
 
   test "a failed refresh keeps credentials that have not expired yet" do
@@ -105,7 +114,10 @@ defmodule EcsPeers.CredentialsTest do
     assert {:error, :no_credentials, nil} = Credentials.fetch(%{}, nil)
 
     assert {:error, {:container_credentials_uri_not_allowed, "http://10.1.2.3/creds"}, nil} =
-             Credentials.fetch(%{"AWS_CONTAINER_CREDENTIALS_FULL_URI" => "http://10.1.2.3/creds"}, nil)
+             Credentials.fetch(
+               %{"AWS_CONTAINER_CREDENTIALS_FULL_URI" => "http://10.1.2.3/creds"},
+               nil
+             )
 
     server = Server.start!([{200, ~s({"AccessKeyId":"x"})}])
     env = %{"AWS_CONTAINER_CREDENTIALS_FULL_URI" => server.url <> "/creds"}

@@ -6,7 +6,8 @@ defmodule EcsPeers.JSONTest do
   describe "decode_fallback/1 (the built-in RFC 8259 decoder)" do
     test "decodes every kind of value, objects to maps with string keys" do
       assert JSON.decode_fallback(~s({"a":1,"b":[true,false,null],"c":"x","d":-1.5e2,"e":{}})) ==
-               {:ok, %{"a" => 1, "b" => [true, false, nil], "c" => "x", "d" => -150.0, "e" => %{}}}
+               {:ok,
+                %{"a" => 1, "b" => [true, false, nil], "c" => "x", "d" => -150.0, "e" => %{}}}
 
       assert JSON.decode_fallback(" [ ] ") == {:ok, []}
       assert JSON.decode_fallback("0") == {:ok, 0}
@@ -66,7 +67,8 @@ defmodule EcsPeers.JSONTest do
             "1e99999",
             ~s({"version":1} trailing)
           ] do
-        assert {:error, {:invalid_json, _}} = JSON.decode_fallback(bad), "accepted #{inspect(bad)}"
+        assert {:error, {:invalid_json, _}} = JSON.decode_fallback(bad),
+               "accepted #{inspect(bad)}"
       end
     end
   end
@@ -80,6 +82,7 @@ defmodule EcsPeers.JSONTest do
 
   test "encode/1 writes request bodies with escapes" do
     assert JSON.encode(%{"Name" => "/ecs-peers/shop"}) == ~s({"Name":"/ecs-peers/shop"})
+
     assert JSON.encode(%{"a" => "q\"\\\n\u0001", "b" => [1, true, nil]}) ==
              ~S({"a":"q\"\\\n\u0001","b":[1,true,null]})
 

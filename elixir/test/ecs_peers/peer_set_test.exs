@@ -5,7 +5,9 @@ defmodule EcsPeers.PeerSetTest do
   alias EcsPeers.PeerSet
 
   test "parses the Lambda's value into sorted node atoms" do
-    assert PeerSet.parse(~s({"version":1,"nodes":["shop@10.0.2.9","shop@10.0.1.5","shop@10.0.1.5"]})) ==
+    assert PeerSet.parse(
+             ~s({"version":1,"nodes":["shop@10.0.2.9","shop@10.0.1.5","shop@10.0.1.5"]})
+           ) ==
              {:ok, %{nodes: [:"shop@10.0.1.5", :"shop@10.0.2.9"], rejected: [], truncated: 0}}
   end
 
@@ -35,7 +37,13 @@ defmodule EcsPeers.PeerSetTest do
   end
 
   test "entries are checked name by name" do
-    ok = ["a@0.0.0.0", "shop_1-x@255.255.255.255", "Z@10.0.0.1", String.duplicate("a", 64) <> "@1.2.3.4"]
+    ok = [
+      "a@0.0.0.0",
+      "shop_1-x@255.255.255.255",
+      "Z@10.0.0.1",
+      String.duplicate("a", 64) <> "@1.2.3.4"
+    ]
+
     for entry <- ok, do: assert(PeerSet.check(entry) == :ok, entry)
 
     bad = [
@@ -61,7 +69,8 @@ defmodule EcsPeers.PeerSetTest do
       {%{}, :not_a_string}
     ]
 
-    for {entry, reason} <- bad, do: assert(PeerSet.check(entry) == {:error, reason}, inspect(entry))
+    for {entry, reason} <- bad,
+        do: assert(PeerSet.check(entry) == {:error, reason}, inspect(entry))
   end
 
   test "a configured basename rejects the others" do

@@ -3,6 +3,8 @@ defmodule EcsPeers.PollerTest do
 
   import ExUnit.CaptureLog
 
+  @moduletag :capture_log
+
   alias EcsPeers.Test.FakeCluster
 
   @v1 ~s({"version":1,"nodes":["shop@10.0.0.1","shop@10.0.0.2"]})
@@ -29,9 +31,11 @@ defmodule EcsPeers.PollerTest do
 
   # A server that polls only when told to (first poll at boot, then poll_now).
   defp start!(fetch, cluster, opts \\ []) do
+    # The test's own options come first: the first of a repeated key wins.
     opts =
-      [parameter: "/ecs-peers/shop", fetch: fetch, polling_interval: 60_000, topology: :test] ++
-        FakeCluster.seams(cluster) ++ opts
+      opts ++
+        [parameter: "/ecs-peers/shop", fetch: fetch, polling_interval: 60_000, topology: :test] ++
+        FakeCluster.seams(cluster)
 
     pid = start_supervised!({EcsPeers, opts})
     # Wait for the boot poll to finish.
@@ -50,7 +54,12 @@ defmodule EcsPeers.PollerTest do
   test "boot does not wait for AWS" do
     {_agent, fetch} = fetcher(fn -> Process.sleep(2_000) && ok(1, @v1) end)
     cluster = FakeCluster.start!()
-    {micros, {:ok, _pid}} = :timer.tc(fn -> EcsPeers.start_link([parameter: "/p", fetch: fetch] ++ FakeCluster.seams(cluster)) end)
+
+    {micros, {:ok, _pid}} =
+      :timer.tc(fn ->
+        EcsPeers.start_link([parameter: "/p", fetch: fetch] ++ FakeCluster.seams(cluster))
+      end)
+
     assert micros < 500_000
   end
 
@@ -105,13 +114,20 @@ defmodule EcsPeers.PollerTest do
     setup do
       cluster =
         FakeCluster.start!(
-          connected: [:"shop@10.0.0.1", :"shop@10.0.0.9", :"admin@10.0.0.8", :"rem-1234-shop@10.0.0.1"]
+          connected: [
+            :"shop@10.0.0.1",
+            :"shop@10.0.0.9",
+            :"admin@10.0.0.8",
+            :"rem-1234-shop@10.0.0.1"
+          ]
         )
 
       %{cluster: cluster}
     end
 
-    test "with prune: disconnects the nodes of the basename that left the set", %{cluster: cluster} do
+    test "with prune: disconnects the nodes of the basename that left the set", %{
+      cluster: cluster
+    } do
       {_agent, fetch} = fetcher(ok(1, @v1))
       log = capture_log(fn -> start!(fetch, cluster, prune: true, basename: "shop") end)
 
@@ -211,7 +227,11 @@ defmodule EcsPeers.PollerTest do
         assert intervals == [2_000, 4_000, 5_000, 5_000]
       end)
 
-    assert count(log, "GetParameter /ecs-peers/shop failed: ThrottlingException (HTTP 400) Rate exceeded") == 1
+    assert count(
+             log,
+             "GetParameter /ecs-peers/shop failed: ThrottlingException (HTTP 400) Rate exceeded"
+           ) == 1
+
     refute_received {:disconnect, _}
     assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1", :"shop@10.0.0.2"]
 
@@ -253,7 +273,8 @@ defmodule EcsPeers.PollerTest do
             id: :crashy
           )
 
-        assert %{result: :applied, failed: [_, _]} = EcsPeers.poll_now(pid2)
+        # The boot poll applied version 1 and failed both; this poll retries them.
+        assert %{result: :resynced, failed: [_, _]} = EcsPeers.poll_now(pid2)
         assert Process.alive?(pid) and Process.alive?(pid2)
       end)
 
@@ -282,18 +303,31 @@ defmodule EcsPeers.PollerTest do
 
   test "telemetry events for poll, connect and disconnect" do
     owner = self()
-    telemetry = fn event, measurements, metadata -> send(owner, {:telemetry, event, measurements, metadata}) end
+
+    telemetry = fn event, measurements, metadata ->
+      send(owner, {:telemetry, event, measurements, metadata})
+    end
+
     {_agent, fetch} = fetcher(ok(1, @v1))
     cluster = FakeCluster.start!(connected: [:"shop@10.0.0.7"])
-    capture_log(fn -> start!(fetch, cluster, telemetry: telemetry, prune: true, basename: "shop") end)
+
+    capture_log(fn ->
+      start!(fetch, cluster, telemetry: telemetry, prune: true, basename: "shop")
+    end)
 
     assert_received {:telemetry, [:ecs_peers, :connect], %{count: 2, failed: 0},
                      %{topology: :test, nodes: [:"shop@10.0.0.1", :"shop@10.0.0.2"]}}
 
-    assert_received {:telemetry, [:ecs_peers, :disconnect], %{count: 1}, %{nodes: [:"shop@10.0.0.7"]}}
+    assert_received {:telemetry, [:ecs_peers, :disconnect], %{count: 1},
+                     %{nodes: [:"shop@10.0.0.7"]}}
 
     assert_received {:telemetry, [:ecs_peers, :poll], %{duration: d},
-                     %{topology: :test, result: :applied, version: 1, parameter: "/ecs-peers/shop"}}
+                     %{
+                       topology: :test,
+                       result: :applied,
+                       version: 1,
+                       parameter: "/ecs-peers/shop"
+                     }}
 
     assert is_integer(d)
   end

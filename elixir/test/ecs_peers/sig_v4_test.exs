@@ -15,7 +15,12 @@ defmodule EcsPeers.SigV4Test do
 
   defp sign(method, target, headers \\ [], body \\ "", creds \\ @creds) do
     SigV4.sign(
-      %{method: method, url: "https://example.amazonaws.com" <> target, headers: headers, body: body},
+      %{
+        method: method,
+        url: "https://example.amazonaws.com" <> target,
+        headers: headers,
+        body: body
+      },
       credentials: creds,
       region: "us-east-1",
       service: "service",
@@ -140,8 +145,9 @@ defmodule EcsPeers.SigV4Test do
   @vectors [
     {"post-vanilla", "POST", "/", [], "host;x-amz-date",
      "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"},
-    {"get-unreserved", "GET", "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-     [], "host;x-amz-date", "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"},
+    {"get-unreserved", "GET",
+     "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", [], "host;x-amz-date",
+     "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"},
     {"get-slashes", "GET", "//example//", [], "host;x-amz-date",
      "9a624bd73a37c9a373b5312afbebe7a714a789de108f0bdfe846570885f57e84"},
     {"get-vanilla-query-order-value", "GET", "/?Param1=value2&Param1=value1", [],
@@ -230,6 +236,8 @@ defmodule EcsPeers.SigV4Test do
 
   test "host keeps a non-default port" do
     assert SigV4.host_header(URI.parse("http://127.0.0.1:4566/")) == "127.0.0.1:4566"
-    assert SigV4.host_header(URI.parse("https://ssm.eu-west-1.amazonaws.com/")) == "ssm.eu-west-1.amazonaws.com"
+
+    assert SigV4.host_header(URI.parse("https://ssm.eu-west-1.amazonaws.com/")) ==
+             "ssm.eu-west-1.amazonaws.com"
   end
 end

@@ -44,7 +44,11 @@ defmodule EcsPeers.Test.ClusterCase do
 
         spec =
           ClusterNode.child_spec(
-            Keyword.merge(opts, ns: ns, name: "#{basename}@#{ip}", endpoint: ClusterMoto.endpoint())
+            Keyword.merge(opts,
+              ns: ns,
+              name: "#{basename}@#{ip}",
+              endpoint: ClusterMoto.endpoint()
+            )
           )
 
         {ip, ExUnit.Callbacks.start_supervised!(spec)}
@@ -63,7 +67,8 @@ defmodule EcsPeers.Test.ClusterCase do
   @doc "Each node's `Node.list/0`: `%{node_name => [names]}`."
   def views(nodes, basename \\ "shop") do
     nodes
-    |> Task.async_stream(fn {ip, server} -> {node_name(ip, basename), ClusterNode.nodes(server)} end,
+    |> Task.async_stream(
+      fn {ip, server} -> {node_name(ip, basename), ClusterNode.nodes(server)} end,
       timeout: 20_000
     )
     |> Map.new(fn {:ok, pair} -> pair end)
@@ -121,6 +126,12 @@ defmodule EcsPeers.Test.ClusterCase do
     else
       :ok
     end
+  end
+
+  @doc "Prints `message` when `ECSP_CLUSTER_VERBOSE=1` (timings, reports); silent otherwise."
+  def note(message) do
+    if System.get_env("ECSP_CLUSTER_VERBOSE") == "1", do: IO.puts("[cluster] " <> message)
+    :ok
   end
 
   @doc "Recent output of every node, for failure messages."

@@ -47,7 +47,9 @@ defmodule EcsPeers.Test.ClusterJSON do
   def decode!(text) do
     case value(skip_ws(text)) do
       {value, rest} ->
-        if skip_ws(rest) == "", do: value, else: raise(ArgumentError, "trailing data: #{inspect(rest)}")
+        if skip_ws(rest) == "",
+          do: value,
+          else: raise(ArgumentError, "trailing data: #{inspect(rest)}")
     end
   end
 
@@ -61,7 +63,9 @@ defmodule EcsPeers.Test.ClusterJSON do
   defp value("[" <> rest), do: array(skip_ws(rest), [])
   defp value("{" <> rest), do: object(skip_ws(rest), %{})
   defp value(<<c, _::binary>> = text) when c in ~c"-0123456789", do: number(text)
-  defp value(text), do: raise(ArgumentError, "unexpected JSON at #{inspect(String.slice(text, 0, 20))}")
+
+  defp value(text),
+    do: raise(ArgumentError, "unexpected JSON at #{inspect(String.slice(text, 0, 20))}")
 
   defp array("]" <> rest, []), do: {[], rest}
 

@@ -52,7 +52,11 @@ defmodule EcsPeers.Test.ClusterMoto do
           id: :moto_helper,
           label: "moto_helper.py",
           ns: hub,
-          argv: [python, "-u", Path.join(ClusterNode.project_dir(), "test/cluster/moto_helper.py")],
+          argv: [
+            python,
+            "-u",
+            Path.join(ClusterNode.project_dir(), "test/cluster/moto_helper.py")
+          ],
           env: [
             {"MOTO_URL", local_endpoint()},
             {"AWS_REGION", "us-east-1"},
@@ -133,7 +137,9 @@ defmodule EcsPeers.Test.ClusterMoto do
   defp find_executable(from_env, venv, on_path, message) do
     cond do
       from_env not in [nil, ""] ->
-        if File.exists?(from_env), do: from_env, else: raise("#{from_env} does not exist: #{message}")
+        if File.exists?(from_env),
+          do: from_env,
+          else: raise("#{from_env} does not exist: #{message}")
 
       File.exists?(venv) ->
         venv

@@ -38,7 +38,8 @@ defmodule EcsPeers.Test.ClusterNode do
             {"ECSP_POLLING_INTERVAL", Integer.to_string(Keyword.fetch!(d, :polling_interval))},
             {"ECSP_PRUNE", to_string(Keyword.get(d, :prune, false))},
             {"ECSP_BASENAME", Keyword.get(d, :basename, basename)},
-            {"ECSP_OPTIONS", inspect(Keyword.drop(d, [:parameter, :polling_interval, :prune, :basename]))}
+            {"ECSP_OPTIONS",
+             inspect(Keyword.drop(d, [:parameter, :polling_interval, :prune, :basename]))}
           ]
       end
 

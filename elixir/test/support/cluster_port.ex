@@ -38,7 +38,8 @@ defmodule EcsPeers.Test.ClusterPort do
 
   @doc "Waits for the next `@@` reply without writing anything."
   @spec await_reply(GenServer.server(), timeout()) :: {:ok, String.t()} | {:error, term()}
-  def await_reply(server, timeout), do: GenServer.call(server, {:request, nil, timeout}, :infinity)
+  def await_reply(server, timeout),
+    do: GenServer.call(server, {:request, nil, timeout}, :infinity)
 
   @doc "The process's recent output lines, joined, for failure messages."
   @spec output(GenServer.server()) :: String.t()
@@ -107,7 +108,9 @@ defmodule EcsPeers.Test.ClusterPort do
   end
 
   def handle_call(:output, _from, state), do: {:reply, render(state), state}
-  def handle_call(:os_pid, _from, state), do: {:reply, state.exit_status == nil && state.os_pid, state}
+
+  def handle_call(:os_pid, _from, state),
+    do: {:reply, state.exit_status == nil && state.os_pid, state}
 
   defp wait(from, timeout, state) do
     ref = make_ref()

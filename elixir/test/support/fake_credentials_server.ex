@@ -14,13 +14,25 @@ defmodule EcsPeers.Test.FakeCredentialsServer do
   @doc "Starts the server, linked to the caller. `responses` are `{status, body}` tuples."
   def start!(responses) when is_list(responses) and responses != [] do
     {:ok, listener} =
-      :gen_tcp.listen(0, [:binary, ip: {127, 0, 0, 1}, active: false, packet: :raw, reuseaddr: true])
+      :gen_tcp.listen(0, [
+        :binary,
+        ip: {127, 0, 0, 1},
+        active: false,
+        packet: :raw,
+        reuseaddr: true
+      ])
 
     {:ok, port} = :inet.port(listener)
     {:ok, agent} = Agent.start_link(fn -> %{responses: responses, requests: []} end)
     pid = spawn_link(fn -> accept_loop(listener, agent) end)
     :ok = :gen_tcp.controlling_process(listener, pid)
-    %__MODULE__{port: port, url: "http://127.0.0.1:#{port}", pid: {pid, agent}, listener: listener}
+
+    %__MODULE__{
+      port: port,
+      url: "http://127.0.0.1:#{port}",
+      pid: {pid, agent},
+      listener: listener
+    }
   end
 
   @doc "The requests received so far, oldest first."
@@ -73,7 +85,11 @@ defmodule EcsPeers.Test.FakeCredentialsServer do
           rest = if rest == [], do: [next], else: rest
 
           {next,
-           %{state | responses: rest, requests: [%{path: path, headers: headers} | state.requests]}}
+           %{
+             state
+             | responses: rest,
+               requests: [%{path: path, headers: headers} | state.requests]
+           }}
         end)
 
       :gen_tcp.send(socket, [

@@ -44,7 +44,14 @@ defmodule EcsPeers.Test.Moto do
       ])
 
     {:os_pid, os_pid} = Port.info(erl_port, :os_pid)
-    moto = %__MODULE__{port: port, os_pid: os_pid, url: "http://127.0.0.1:#{port}", erl_port: erl_port}
+
+    moto = %__MODULE__{
+      port: port,
+      os_pid: os_pid,
+      url: "http://127.0.0.1:#{port}",
+      erl_port: erl_port
+    }
+
     wait_until_up!(moto, 30_000)
     moto
   end
@@ -100,7 +107,7 @@ defmodule EcsPeers.Test.Moto do
     end
   end
 
-  @doc "An SSM JSON 1.1 call; returns `{status, decoded body}`."
+  @doc "An SSM JSON 1.1 call; returns `{status, body}`."
   def ssm(moto, action, payload, creds \\ @bootstrap) do
     body = encode(payload)
     url = moto.url <> "/"
@@ -117,10 +124,9 @@ defmodule EcsPeers.Test.Moto do
 
     headers = SigV4.sign(request, credentials: creds, region: @region, service: "ssm")
     {:ok, status, _, resp} = Http.request(:post, url, headers, body)
-    {status, JSON.decode(resp)}
+    {status, resp}
   end
 
-  # The tiny encoder has no booleans-in-maps issue, but PutParameter needs Overwrite: true.
   defp encode(payload), do: JSON.encode(payload)
 
   @doc """
@@ -147,7 +153,13 @@ defmodule EcsPeers.Test.Moto do
       "Version" => "2010-05-08"
     })
 
-    xml = iam!(moto, %{"Action" => "CreateAccessKey", "UserName" => "reader", "Version" => "2010-05-08"})
+    xml =
+      iam!(moto, %{
+        "Action" => "CreateAccessKey",
+        "UserName" => "reader",
+        "Version" => "2010-05-08"
+      })
+
     [_, id] = Regex.run(~r/<AccessKeyId>([^<]+)<\/AccessKeyId>/, xml)
     [_, secret] = Regex.run(~r/<SecretAccessKey>([^<]+)<\/SecretAccessKey>/, xml)
 

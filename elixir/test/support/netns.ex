@@ -54,7 +54,8 @@ defmodule EcsPeers.Test.NetNS do
   @doc "Path of the `ip` executable; raises with install instructions when missing."
   @spec ip_path!() :: String.t()
   def ip_path! do
-    System.find_executable("ip") || Enum.find(["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"], &File.exists?/1) ||
+    System.find_executable("ip") ||
+      Enum.find(["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"], &File.exists?/1) ||
       raise "the cluster tests need iproute2's `ip` (apt-get install iproute2) and must run as root"
   end
 
@@ -105,7 +106,22 @@ defmodule EcsPeers.Test.NetNS do
     ns = "#{net.prefix}-#{name}"
     ip!(["netns", "add", ns])
     ip!(["-n", ns, "link", "set", "lo", "up"])
-    ip!(["-n", net.hub, "link", "add", hub_if, "type", "veth", "peer", "name", "eth0", "netns", ns])
+
+    ip!([
+      "-n",
+      net.hub,
+      "link",
+      "add",
+      hub_if,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "eth0",
+      "netns",
+      ns
+    ])
+
     ip!(["-n", net.hub, "link", "set", hub_if, "master", "br0", "up"])
     ip!(["-n", ns, "addr", "add", "#{ip}/#{@prefix_len}", "dev", "eth0"])
     ip!(["-n", ns, "link", "set", "eth0", "up"])

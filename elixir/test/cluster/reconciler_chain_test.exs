@@ -1,0 +1,143 @@
+defmodule EcsPeers.ReconcilerChainTest do
+  @moduledoc """
+  The whole chain: ECS tasks in moto -> the reconciler's built Lambda handler
+  (`dist/reconcile/index.mjs`) -> the SSM parameter -> `EcsPeers` on a BEAM node in each
+  task's network namespace, holding exactly the address moto gave the task.
+
+  Needs root, moto_server and python with boto3, and `npm run build` at the repo top.
+  """
+  use EcsPeers.Test.ClusterCase, async: false
+
+  alias EcsPeers.Test.ClusterReconciler
+
+  @cluster "shop-chain"
+  @parameter "/ecs-peers/shop"
+  @lambda_env [
+    PEERS_PARAMETER: @parameter,
+    TASK_TAGS: ~s({"app":"shop"}),
+    NODE_BASENAME: "shop",
+    ECS_CLUSTER: @cluster
+  ]
+  @interval 500
+
+  defp run_tasks!(moto, cluster, tasks, family \\ "shop") do
+    %{"tasks" => described} =
+      ClusterMoto.call!(moto, %{op: "run_tasks", cluster: cluster, family: family, tasks: tasks})
+
+    assert length(described) == length(tasks)
+    described
+  end
+
+  defp stop_task!(moto, cluster, task),
+    do: ClusterMoto.call!(moto, %{op: "stop_task", cluster: cluster, task: task["arn"]})
+
+  defp published(moto) do
+    case ClusterMoto.get_parameter!(moto, @parameter) do
+      nil -> nil
+      value -> value |> ClusterJSON.decode!() |> Map.fetch!("nodes")
+    end
+  end
+
+  defp now, do: System.monotonic_time(:millisecond)
+
+  test "tasks in moto -> reconciler -> SSM -> every task's node connected; a stopped task is pruned",
+       %{net: net, moto: moto} do
+    ClusterMoto.call!(moto, %{op: "pin_ecs_tasks"})
+
+    peers = run_tasks!(moto, @cluster, List.duplicate(%{tags: %{app: "shop"}}, 3))
+
+    # Tasks that must not become peers: untagged, another app, another cluster, stopped.
+    decoys =
+      run_tasks!(moto, @cluster, [%{}, %{tags: %{app: "other"}}], "other") ++
+        run_tasks!(moto, "elsewhere", [%{tags: %{app: "shop"}}]) ++
+        run_tasks!(moto, @cluster, [%{tags: %{app: "shop"}}])
+
+    stop_task!(moto, @cluster, List.last(decoys))
+
+    ips = Enum.map(peers, & &1["ip"])
+    all_ips = ips ++ Enum.map(decoys, & &1["ip"])
+
+    for ip <- all_ips do
+      assert ip =~ ~r/^10\.\d+\.\d+\.\d+$/, "moto gave a task #{inspect(ip)}, not a 10.x address"
+    end
+
+    assert length(Enum.uniq(all_ips)) == length(all_ips),
+           "moto gave two tasks one address: #{inspect(all_ips)}"
+
+    refute NetNS.bridge_ip() in ips, "moto gave a task the hub's bridge address; run again"
+
+    # One namespace per peer task, holding the task's address; none for the decoys.
+    cookie = cookie()
+    discovery = [parameter: @parameter, polling_interval: @interval, prune: true]
+
+    hosts = ips |> Enum.with_index(1) |> Enum.map(fn {ip, i} -> {"t#{i}", ip} end)
+    nodes = start_nodes!(net, hosts, cookie: cookie, discovery: discovery)
+
+    # First run: the parameter does not exist yet and is written with exactly the peers.
+    report = ClusterReconciler.run!(net, @lambda_env)
+    written_at = now()
+    expected = ips |> Enum.map(&node_name/1) |> Enum.sort()
+
+    assert Enum.sort(report["nodes"]) == expected, "report: #{inspect(report)}"
+    assert Enum.sort(report["added"]) == expected
+    assert report["removed"] == []
+    assert report["changed"] == true
+    assert report["written"] == true
+    assert published(moto) |> Enum.sort() == expected
+
+    # The nodes polled a missing parameter before the run and back off (doubling from
+    # the polling interval up to max_backoff, 60 s by default); they must still mesh.
+    eventually(fn -> full_mesh?(views(nodes)) end, 30_000, fn ->
+      "the task nodes did not mesh after the reconciler wrote #{inspect(expected)}: " <>
+        "#{inspect(views(nodes))}\n" <> outputs(nodes)
+    end)
+
+    meshed_after = now() - written_at
+    note("chain: first run #{inspect(report)}; meshed #{meshed_after} ms after it returned")
+
+    # Nothing changed in ECS: the second run writes nothing.
+    report = ClusterReconciler.run!(net, @lambda_env)
+    assert report["changed"] == false, "report: #{inspect(report)}"
+    assert report["written"] == false
+    assert Enum.sort(report["nodes"]) == expected
+
+    # The first task stops. Its container is shutting down: its EcsPeers is already gone,
+    # the BEAM node still runs and is still connected until the others prune it.
+    [gone | staying] = peers
+    gone_node = node_name(gone["ip"])
+    gone_server = nodes[gone["ip"]]
+    ClusterNode.stop_discovery(gone_server)
+    stop_task!(moto, @cluster, gone)
+
+    report = ClusterReconciler.run!(net, @lambda_env)
+    rewritten_at = now()
+    staying_names = staying |> Enum.map(&node_name(&1["ip"])) |> Enum.sort()
+
+    assert report["removed"] == [gone_node], "report: #{inspect(report)}"
+    assert report["added"] == []
+    assert report["written"] == true
+    assert Enum.sort(report["nodes"]) == staying_names
+    assert published(moto) |> Enum.sort() == staying_names
+
+    staying_nodes = Map.delete(nodes, gone["ip"])
+
+    eventually(fn -> full_mesh?(views(staying_nodes)) end, 2 * @interval + 500, fn ->
+      "#{gone_node} still connected #{2 * @interval + 500} ms after the reconciler dropped it " <>
+        "(meshed #{meshed_after} ms after the first write): #{inspect(views(nodes))}\n" <>
+        outputs(nodes)
+    end)
+
+    pruned_after = now() - rewritten_at
+
+    note(
+      "chain: after StopTask #{inspect(report)}; #{gone_node} pruned #{pruned_after} ms after it returned"
+    )
+
+    always(fn -> full_mesh?(views(staying_nodes)) end, 2 * @interval, fn ->
+      "#{gone_node} came back: #{inspect(views(nodes))}\n" <> outputs(nodes)
+    end)
+
+    assert ClusterNode.nodes(gone_server) == [],
+           "#{gone_node} still sees #{inspect(ClusterNode.nodes(gone_server))} (pruned after #{pruned_after} ms)"
+  end
+end

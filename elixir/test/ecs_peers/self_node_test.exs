@@ -1,0 +1,66 @@
+defmodule EcsPeers.SelfNodeTest do
+  # Runs this VM as a distributed node, so: not async.
+  use ExUnit.Case, async: false
+
+  import ExUnit.CaptureLog
+
+  alias EcsPeers.Test.FakeCluster
+
+  @moduletag :capture_log
+
+  setup_all do
+    if Node.alive?() do
+      :ok
+    else
+      epmd = System.find_executable("epmd") || raise "epmd not found on PATH"
+      {_, 0} = System.cmd(epmd, ["-daemon"])
+      {:ok, _} = Node.start(:"selftest@127.0.0.1", :longnames)
+      on_exit(fn -> Node.stop() end)
+    end
+
+    :ok
+  end
+
+  defp value(nodes),
+    do: ~s({"version":1,"nodes":[) <> Enum.map_join(nodes, ",", &~s("#{&1}")) <> "]}"
+
+  test "never connects to itself, and prunes by its own basename when none is configured" do
+    me = node()
+    [base, _] = me |> Atom.to_string() |> String.split("@")
+    peer = :"#{base}@10.0.0.2"
+    gone = :"#{base}@10.0.0.9"
+    cluster = FakeCluster.start!(connected: [gone, :"other@10.0.0.8"])
+    fetch = fn _ -> {:ok, %{version: 1, value: value([me, peer])}} end
+
+    pid =
+      start_supervised!(
+        {EcsPeers,
+         [parameter: "/p", fetch: fetch, prune: true, polling_interval: 60_000] ++
+           FakeCluster.seams(cluster)}
+      )
+
+    assert %{nodes: [_, _]} = EcsPeers.status(pid)
+    assert_received {:connect, ^peer}
+    refute_received {:connect, ^me}
+    assert_received {:disconnect, ^gone}
+    refute_received {:disconnect, _}
+  end
+
+  test "the default connect function fails cleanly on an address where no node runs" do
+    [base, _] = node() |> Atom.to_string() |> String.split("@")
+    absent = "#{base}x@127.0.0.1"
+    fetch = fn _ -> {:ok, %{version: 1, value: value([absent])}} end
+
+    log =
+      capture_log(fn ->
+        pid =
+          start_supervised!({EcsPeers, parameter: "/p", fetch: fetch, polling_interval: 60_000})
+
+        assert %{nodes: [_]} = EcsPeers.status(pid)
+        assert %{failed: [_]} = EcsPeers.poll_now(pid)
+      end)
+
+    assert log =~ "could not connect to 1 node(s): #{absent}"
+    refute String.to_atom(absent) in Node.list()
+  end
+end

@@ -1,0 +1,102 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { jest } from '@jest/globals';
+import { TriggerError } from '../../lib/errors.js';
+import { createHandler } from '../../lib/handler.js';
+import { METRIC } from '../../lib/metrics.js';
+import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const ecs = mockClient(ECSClient);
+const ssm = mockClient(SSMClient);
+
+const context = { awsRequestId: 'req-1', functionName: 'reconcile', functionVersion: '$LATEST' } as Context;
+const config = { peersParameter: '/ecs-peers/shop', taskTags: { app: ['shop'] }, cluster: 'prod', nodeBasename: 'shop' };
+const taskEvent = (cluster: string) => ({
+  source: 'aws.ecs',
+  'detail-type': 'ECS Task State Change',
+  detail: { clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`, lastStatus: 'STOPPED' },
+});
+
+const setup = () => {
+  const logger = new Logger({ logLevel: 'SILENT' });
+  const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
+  const logs = { info: jest.spyOn(logger, 'info'), error: jest.spyOn(logger, 'error'), warn: jest.spyOn(logger, 'warn') };
+  const added = jest.spyOn(metrics, 'addMetric');
+  const handler = createHandler({ config, clients: newClients(), logger, metrics });
+  return { handler, logs, added };
+};
+
+beforeEach(() => {
+  tagging.reset();
+  ecs.reset();
+  ssm.reset();
+  tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [{ ResourceARN: taskArn('prod', 1) }] });
+  ecs.on(DescribeTasksCommand).resolves({ tasks: [describedTask(taskArn('prod', 1), taskIp(1))], failures: [] });
+  ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'none', $metadata: {} }));
+  ssm.on(PutParameterCommand).resolves({ Version: 1 });
+});
+
+describe('the reconcile handler', () => {
+  it('reconciles on a scheduled event, logs one report line and records metrics', async () => {
+    const { handler, logs, added } = setup();
+    const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, context);
+    expect(result).toMatchObject({ trigger: 'schedule', nodes: [`shop@${taskIp(1)}`], changed: true, written: true });
+    expect(result.batchItemFailures).toBeUndefined();
+    expect(logs.info).toHaveBeenCalledWith('reconciled: parameter written', { report: result });
+    expect(added).toHaveBeenCalledWith(METRIC.peers, 'Count', 1);
+    expect(added).toHaveBeenCalledWith(METRIC.success, 'Count', 1);
+  });
+
+  it('acknowledges a task event of another cluster without any AWS call', async () => {
+    const { handler } = setup();
+    const result = await handler(taskEvent('staging'), context);
+    expect(result).toMatchObject({ trigger: 'task-state-change', ignored: 'task event for cluster staging, not prod', written: false });
+    expect([...tagging.calls(), ...ecs.calls(), ...ssm.calls()]).toHaveLength(0);
+  });
+
+  it('runs one reconcile for an SQS batch and returns bad messages as batch item failures', async () => {
+    const { handler } = setup();
+    const records = [JSON.stringify(taskEvent('prod')), 'junk', JSON.stringify(taskEvent('prod'))].map((body, index) => ({
+      eventSource: 'aws:sqs',
+      messageId: `m${index}`,
+      body,
+    }));
+    const result = await handler({ Records: records }, context);
+    expect(result).toMatchObject({ trigger: 'sqs', written: true, batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(1);
+  });
+
+  it('returns a report without writing on a dry run', async () => {
+    const { handler } = setup();
+    const result = await handler({ dryRun: true }, context);
+    expect(result).toMatchObject({ trigger: 'manual', dryRun: true, changed: true, written: false });
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('rejects an unknown payload, counts an error and calls nothing', async () => {
+    const { handler, logs, added } = setup();
+    await expect(handler({ resync: 'now' }, context)).rejects.toThrow(TriggerError);
+    expect(added).toHaveBeenCalledWith(METRIC.errors, 'Count', 1);
+    expect(logs.error).toHaveBeenCalled();
+    expect([...tagging.calls(), ...ecs.calls(), ...ssm.calls()]).toHaveLength(0);
+  });
+
+  it('fails the invocation and logs the failed call when AWS fails, writing nothing', async () => {
+    const { handler, logs } = setup();
+    ecs.on(DescribeTasksCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    await expect(handler({}, context)).rejects.toThrow(/ecs:DescribeTasks/);
+    expect(logs.error).toHaveBeenCalledWith(
+      'reconcile failed; the parameter keeps its last value',
+      expect.objectContaining({ failedCall: 'ecs:DescribeTasks' }),
+    );
+    expect(ssm.calls()).toHaveLength(0);
+  });
+});

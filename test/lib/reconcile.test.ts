@@ -1,0 +1,280 @@
+/**
+ * What moto cannot show: AWS limits (100 ARNs per DescribeTasks, short pages, MISSING failures), throttling and
+ * errors mid-run, and exact call counts. The clients are real SDK clients whose send is stubbed.
+ */
+import { DescribeTasksCommand, ECSClient, type DescribeTasksCommandInput } from '@aws-sdk/client-ecs';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Config } from '../../lib/config.js';
+import { DiscoveryError, PeerSetTooLargeError, PublishError } from '../../lib/errors.js';
+import { encodePeerSet } from '../../lib/peerSet/index.js';
+import { reconcile } from '../../lib/reconcile.js';
+import type { Trigger } from '../../lib/trigger/index.js';
+import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
+
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+const ecs = mockClient(ECSClient);
+const ssm = mockClient(SSMClient);
+
+const config: Config = { peersParameter: '/ecs-peers/shop', taskTags: { app: ['shop'] }, cluster: 'prod', nodeBasename: 'shop' };
+const scheduled: Trigger = { kind: 'schedule', force: false, dryRun: false, failedMessageIds: [] };
+
+/** Serves `arns` through GetResources in pages of the given sizes (short pages before the end, like AWS). */
+const servePages = (arns: string[], sizes: number[]) => {
+  let offset = 0;
+  sizes.forEach((size, page) => {
+    const last = page === sizes.length - 1;
+    const token = page === 0 ? undefined : `token-${page}`;
+    tagging
+      .on(GetResourcesCommand, { PaginationToken: token })
+      .resolves({
+        ResourceTagMappingList: arns.slice(offset, offset + size).map((ResourceARN) => ({ ResourceARN })),
+        PaginationToken: last ? '' : `token-${page + 1}`,
+      });
+    offset += size;
+  });
+};
+
+/** Answers DescribeTasks from a table of tasks, like ECS: MISSING for unknown ARNs, at most 100 per call. */
+const serveTasks = (tasks: Map<string, ReturnType<typeof describedTask>>) => {
+  ecs.on(DescribeTasksCommand).callsFake(async (input: DescribeTasksCommandInput) => {
+    const arns = input.tasks ?? [];
+    if (arns.length > 100) throw new Error(`DescribeTasks got ${arns.length} ARNs; AWS allows at most 100`);
+    return {
+      tasks: arns.flatMap((arn) => (tasks.has(arn) ? [tasks.get(arn)!] : [])),
+      failures: arns.filter((arn) => !tasks.has(arn)).map((arn) => ({ arn, reason: 'MISSING' })),
+    };
+  });
+};
+
+const estate = (count: number, cluster = 'prod', from = 0) => {
+  const tasks = new Map<string, ReturnType<typeof describedTask>>();
+  for (let index = from; index < from + count; index += 1) {
+    tasks.set(taskArn(cluster, index), describedTask(taskArn(cluster, index), taskIp(index)));
+  }
+  return tasks;
+};
+
+const nodesOf = (tasks: Map<string, ReturnType<typeof describedTask>>) =>
+  [...tasks.values()].map((task) => `shop@${task.attachments![0]!.details![0]!.value}`).sort();
+
+beforeEach(() => {
+  tagging.reset();
+  ecs.reset();
+  ssm.reset();
+  ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+  ssm.on(PutParameterCommand).resolves({ Version: 1 });
+});
+
+describe('reconcile against stubbed AWS', () => {
+  it('follows short GetResources pages to the end and describes 250 tasks in chunks of at most 100', async () => {
+    const tasks = estate(250);
+    servePages([...tasks.keys()], [40, 0, 100, 60, 50]);
+    serveTasks(tasks);
+
+    const report = await reconcile(newClients(), config, scheduled);
+
+    expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(5);
+    const chunks = ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input);
+    expect(chunks.map((input) => input.tasks?.length)).toEqual([100, 100, 50]);
+    expect(chunks.every((input) => input.cluster === 'prod')).toBe(true);
+    expect(new Set(chunks.flatMap((input) => input.tasks)).size).toBe(250);
+    expect(report.nodes).toEqual(nodesOf(tasks));
+    expect(report.apiCalls).toEqual({ 'tag:GetResources': 5, 'ecs:DescribeTasks': 3, 'ssm:GetParameter': 1, 'ssm:PutParameter': 1 });
+    expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({
+      Name: '/ecs-peers/shop',
+      Value: encodePeerSet(nodesOf(tasks)),
+      Overwrite: true,
+      Type: 'String',
+    });
+  });
+
+  it('asks for ecs:task resources with the configured tag filters', async () => {
+    servePages([], [0]);
+    await reconcile(newClients(), { ...config, taskTags: { app: ['shop'], env: ['prod', 'canary'] } }, scheduled);
+    expect(tagging.commandCalls(GetResourcesCommand)[0]!.args[0].input).toEqual({
+      ResourceTypeFilters: ['ecs:task'],
+      TagFilters: [
+        { Key: 'app', Values: ['shop'] },
+        { Key: 'env', Values: ['prod', 'canary'] },
+      ],
+      ResourcesPerPage: 100,
+    });
+  });
+
+  it('describes only the configured cluster, or each cluster on its own when none is configured', async () => {
+    const prod = estate(3, 'prod');
+    const staging = estate(2, 'staging', 100);
+    servePages([...prod.keys(), ...staging.keys()], [5]);
+    serveTasks(new Map([...prod, ...staging]));
+
+    const scoped = await reconcile(newClients(), config, scheduled);
+    expect(ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.cluster)).toEqual(['prod']);
+    expect(scoped.nodes).toEqual(nodesOf(prod));
+    expect(scoped.tasks).toMatchObject({ tagged: 5, inCluster: 3 });
+
+    ecs.resetHistory();
+    const { cluster: _omit, ...everywhere } = config;
+    const all = await reconcile(newClients(), everywhere, scheduled);
+    expect(ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.cluster).sort()).toEqual(['prod', 'staging']);
+    expect(all.nodes).toEqual(nodesOf(new Map([...prod, ...staging])));
+  });
+
+  it('keeps only tasks running and meant to run, with an address', async () => {
+    const tasks = estate(3);
+    const [a, b, c] = [...tasks.keys()];
+    tasks.set(b!, describedTask(b!, taskIp(1), 'RUNNING', 'STOPPED'));
+    tasks.set(c!, { ...describedTask(c!, taskIp(2), 'PROVISIONING', 'RUNNING') });
+    tasks.set(taskArn('prod', 9), { taskArn: taskArn('prod', 9), lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+    servePages([...tasks.keys()], [4]);
+    serveTasks(tasks);
+
+    const report = await reconcile(newClients(), config, scheduled);
+    expect(report.nodes).toEqual([`shop@${taskIp(0)}`]);
+    expect(report.tasks.skipped).toEqual({ stopping: 1, 'not-running': 1, 'no-private-ip': 1 });
+    expect(a).toBeDefined();
+  });
+
+  it('drops tasks DescribeTasks reports MISSING', async () => {
+    const tasks = estate(3);
+    servePages([...tasks.keys(), taskArn('prod', 500), taskArn('prod', 501)], [5]);
+    serveTasks(tasks);
+    const report = await reconcile(newClients(), config, scheduled);
+    expect(report.nodes).toEqual(nodesOf(tasks));
+    expect(report.tasks.missing).toBe(2);
+  });
+
+  it('aborts on a DescribeTasks failure other than MISSING, writing nothing', async () => {
+    servePages([taskArn('prod', 1)], [1]);
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [], failures: [{ arn: taskArn('prod', 1), reason: 'ACCESS_DENIED', detail: 'x' }] });
+    const run = reconcile(newClients(), config, scheduled);
+    await expect(run).rejects.toThrow(DiscoveryError);
+    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(/ecs:DescribeTasks: task .* failed: ACCESS_DENIED \(x\)/);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  it('leaves the parameter untouched when DescribeTasks is throttled mid-run', async () => {
+    const tasks = estate(300);
+    servePages([...tasks.keys()], [100, 100, 100]);
+    serveTasks(tasks);
+    ecs
+      .on(DescribeTasksCommand, { tasks: [...tasks.keys()].slice(100, 200) })
+      .rejects(awsError('ThrottlingException', 'Rate exceeded'));
+
+    const failure = await reconcile(newClients(), config, scheduled).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DiscoveryError);
+    expect((failure as DiscoveryError).api).toBe('ecs:DescribeTasks');
+    expect((failure as Error).message).toMatch(/ThrottlingException: Rate exceeded; the peer set was not published/);
+    expect(((failure as Error).cause as Error).name).toBe('ThrottlingException');
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  it('leaves the parameter untouched when a later GetResources page fails', async () => {
+    const tasks = estate(150);
+    servePages([...tasks.keys()], [100, 50]);
+    tagging.on(GetResourcesCommand, { PaginationToken: 'token-1' }).rejects(awsError('InternalServiceException', 'boom', 'server'));
+    serveTasks(tasks);
+    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(/tag:GetResources: InternalServiceException: boom/);
+    expect(ecs.calls()).toHaveLength(0);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  it('keeps at most 5 DescribeTasks calls in flight', async () => {
+    const tasks = estate(1000);
+    const running = new Set([...tasks.keys()].slice(0, 50));
+    servePages([...tasks.keys()], Array.from({ length: 10 }, () => 100));
+    let inFlight = 0;
+    let most = 0;
+    ecs.on(DescribeTasksCommand).callsFake(async (input: DescribeTasksCommandInput) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      const described = (input.tasks ?? []).map((arn) => ({ ...tasks.get(arn)!, lastStatus: running.has(arn) ? 'RUNNING' : 'STOPPED' }));
+      return { tasks: described, failures: [] };
+    });
+    const report = await reconcile(newClients(), config, scheduled);
+    expect(ecs.commandCalls(DescribeTasksCommand)).toHaveLength(10);
+    expect(most).toBe(5);
+    expect(report.nodes).toHaveLength(50);
+    expect(report.tasks.skipped).toEqual({ 'not-running': 950 });
+  });
+});
+
+describe('publishing', () => {
+  const tasks = estate(3);
+  const value = encodePeerSet(nodesOf(tasks));
+  beforeEach(() => {
+    servePages([...tasks.keys()], [3]);
+    serveTasks(tasks);
+  });
+
+  it('writes nothing when the published set is the same', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: value, Version: 7 } });
+    const report = await reconcile(newClients(), config, scheduled);
+    expect(report).toMatchObject({ changed: false, written: false, version: 7, added: [], removed: [] });
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('writes an unchanged set when forced', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: value, Version: 7 } });
+    ssm.on(PutParameterCommand).resolves({ Version: 8 });
+    const report = await reconcile(newClients(), config, { ...scheduled, kind: 'manual', force: true });
+    expect(report).toMatchObject({ changed: false, written: true, version: 8 });
+  });
+
+  it('computes the change but writes nothing on a dry run, even when forced', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: encodePeerSet(['shop@10.9.9.9']), Version: 3 } });
+    const report = await reconcile(newClients(), config, { ...scheduled, kind: 'manual', dryRun: true, force: true });
+    expect(report).toMatchObject({ changed: true, written: false, version: 3, removed: ['shop@10.9.9.9'] });
+    expect(report.added).toEqual(nodesOf(tasks));
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('overwrites a malformed published value', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'garbage', Version: 2 } });
+    const report = await reconcile(newClients(), config, scheduled);
+    expect(report).toMatchObject({ changed: true, written: true, removed: [] });
+  });
+
+  it('fails with PublishError, writing nothing, when the read fails', async () => {
+    ssm.on(GetParameterCommand).rejects(awsError('ThrottlingException', 'slow down'));
+    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(PublishError);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('fails with PublishError naming the call when the write fails', async () => {
+    ssm.on(PutParameterCommand).rejects(awsError('ThrottlingException', 'slow down'));
+    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(
+      'ssm:PutParameter on /ecs-peers/shop failed (ThrottlingException: slow down); the parameter keeps its last value',
+    );
+  });
+});
+
+describe('size limits', () => {
+  const basename = 'a-rather-long-node-basename-for-this-app';
+  const run = (count: number) => {
+    const tasks = estate(count);
+    servePages([...tasks.keys()], Array.from({ length: Math.ceil(count / 100) }, (_, page) => Math.min(100, count - page * 100)));
+    serveTasks(tasks);
+    return reconcile(newClients(), { ...config, nodeBasename: basename }, scheduled);
+  };
+
+  it('moves to the Advanced tier when the set is over 4096 characters', async () => {
+    await run(100);
+    const input = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
+    expect(input.Value!.length).toBeGreaterThan(4096);
+    expect(input.Tier).toBe('Advanced');
+  });
+
+  it('uses Intelligent-Tiering while the set fits Standard', async () => {
+    await run(10);
+    expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Tier).toBe('Intelligent-Tiering');
+  });
+
+  it('refuses a set over 8192 characters without touching the parameter', async () => {
+    await expect(run(200)).rejects.toThrow(PeerSetTooLargeError);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+});
