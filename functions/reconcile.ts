@@ -10,8 +10,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../lib/config.js';
 import { createHandler } from '../lib/handler.js';
 
-const SERVICE = 'ecs-peers';
-const NAMESPACE = 'EcsPeers';
+// The template sets these to the stack name and its metrics namespace, so two stacks' metrics do not mix.
+const SERVICE = process.env.POWERTOOLS_SERVICE_NAME || 'ecs-peers';
+const NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE || 'EcsPeers';
 
 const logger = new Logger({ serviceName: SERVICE });
 const metrics = new Metrics({ serviceName: SERVICE, namespace: NAMESPACE });

@@ -119,5 +119,5 @@ export const DEMO_ESTATE: readonly TaskGroup[] = [
   { cluster: 'shop-prod', count: 5, tags: { app: 'shop', env: 'prod' }, stopped: 1 },
   { cluster: 'shop-prod', count: 2, tags: { app: 'billing', env: 'prod' } },
   { cluster: 'shop-prod', count: 2 },
-  { cluster: 'shop-staging', count: 3, tags: { app: 'shop', env: 'prod' } },
+  { cluster: 'shop-canary', count: 3, tags: { app: 'shop', env: 'prod' } },
 ];

@@ -71,9 +71,9 @@ defmodule EcsPeers.CredentialsTest do
              Server.requests(server)
   end
 
-  @tag :tmp_dir
-  test "the token file wins over the token variable and is read on every fetch", %{tmp_dir: dir} do
-    file = Path.join(dir, "token")
+  test "the token file wins over the token variable and is read on every fetch" do
+    file = Path.join(System.tmp_dir!(), "ecs-peers-token-#{System.unique_integer([:positive])}")
+    on_exit(fn -> File.rm(file) end)
     File.write!(file, "from-file-1\n")
 
     server = Server.start!([{200, Server.body("ASIAFILE", "s", in_minutes(1))}])
