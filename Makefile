@@ -12,7 +12,8 @@ NODE := $(firstword $(wildcard $(ROOT)/node_modules/.bin/node) node)
 build-ReconcileFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: sam build runs this target" >&2; exit 1; }
 	@test -d "$(ROOT)/node_modules/esbuild" || { echo "node_modules is missing: run npm ci (or bash scripts/setup.sh node) before sam build" >&2; exit 1; }
-	@out="$$(mktemp -d)" && trap 'rm -rf "$$out"' EXIT && \
+	@# A fresh folder two levels below the root, like dist/reconcile, so the source map's paths match too.
+	@out="$$(mktemp -d "$(ROOT)/.sam-esbuild.XXXXXX")" && trap 'rm -rf "$$out"' EXIT && \
 	  ECS_PEERS_OUTDIR="$$out" "$(NODE)" "$(ROOT)/esbuild.config.mjs" && \
 	  mkdir -p "$(ARTIFACTS_DIR)" && \
 	  cp "$$out/reconcile/index.mjs" "$$out/reconcile/index.mjs.map" "$(ARTIFACTS_DIR)/" && \

@@ -6,11 +6,15 @@ defmodule EcsPeers.Credentials do
        `AWS_SESSION_TOKEN` when set. These never expire here.
     2. The ECS container credentials endpoint (the task role):
        `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`, appended to `http://169.254.170.2`, or
-       `AWS_CONTAINER_CREDENTIALS_FULL_URI`. With a full URI, the token in
-       `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` (read on every fetch, it may rotate) or
-       else `AWS_CONTAINER_AUTHORIZATION_TOKEN` is sent as the `Authorization` header.
-       A full URI must be `https`, or `http` to a loopback address or to the ECS/EKS
-       link-local hosts, as the AWS SDKs require.
+       `AWS_CONTAINER_CREDENTIALS_FULL_URI` (the relative one wins when both are set).
+       The token in `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` (read on every fetch, it may
+       rotate) or else `AWS_CONTAINER_AUTHORIZATION_TOKEN`, when set, is sent as the
+       `Authorization` header. A full URI must be `https`, or `http` to a loopback
+       address or to the ECS/EKS link-local hosts, as the AWS SDKs require.
+
+  The host the relative URI is appended to can be changed (for tests) with the
+  `:container_host` option of `fetch/3` or `config :ecs_peers,
+  container_credentials_host: "http://127.0.0.1:PORT"`.
 
   Container credentials carry an `Expiration`; `fetch/3` returns a cache that holds them
   until #{div(300, 60)} minutes before that, then fetches new ones. If that refresh fails
@@ -136,7 +140,12 @@ defmodule EcsPeers.Credentials do
 
     cond do
       relative ->
-        {:ok, Keyword.get(opts, :container_host, @default_container_host) <> relative}
+        host =
+          Keyword.get_lazy(opts, :container_host, fn ->
+            Application.get_env(:ecs_peers, :container_credentials_host, @default_container_host)
+          end)
+
+        {:ok, host <> relative}
 
       full ->
         check_full_uri(full)

@@ -75,13 +75,12 @@ defmodule EcsPeers.PeerSet do
     valid = valid |> Enum.reverse() |> Enum.uniq()
     {kept, dropped} = Enum.split(valid, max_nodes)
 
-    cond do
-      entries != [] and kept == [] ->
-        {:error, {:no_valid_nodes, length(entries)}}
-
-      true ->
-        nodes = kept |> Enum.map(&String.to_atom/1) |> Enum.sort()
-        {:ok, %{nodes: nodes, rejected: Enum.reverse(rejected), truncated: length(dropped)}}
+    if entries != [] and kept == [] do
+      {:error, {:no_valid_nodes, length(entries)}}
+    else
+      # The only place a peer-set entry becomes an atom: validated and capped above.
+      nodes = kept |> Enum.map(&String.to_atom/1) |> Enum.sort()
+      {:ok, %{nodes: nodes, rejected: Enum.reverse(rejected), truncated: length(dropped)}}
     end
   end
 

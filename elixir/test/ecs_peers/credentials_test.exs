@@ -57,6 +57,16 @@ defmodule EcsPeers.CredentialsTest do
     assert length(Server.requests(server)) == 2
   end
 
+  test "the relative URI's host can come from the application environment" do
+    server = Server.start!([{200, Server.body("ASIAAPPENV", "s", in_minutes(60))}])
+    Application.put_env(:ecs_peers, :container_credentials_host, server.url)
+    on_exit(fn -> Application.delete_env(:ecs_peers, :container_credentials_host) end)
+
+    env = %{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" => "/v2/credentials/xyz"}
+    assert {:ok, %{access_key_id: "ASIAAPPENV"}, _} = Credentials.fetch(env, nil, now: @now)
+    assert [%{path: "/v2/credentials/xyz"}] = Server.requests(server)
+  end
+
   test "the full URI sends the authorization token from the environment" do
     server = Server.start!([{200, Server.body("ASIAFULL", "s", in_minutes(60))}])
 

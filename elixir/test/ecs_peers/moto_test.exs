@@ -16,10 +16,12 @@ defmodule EcsPeers.MotoTest do
   @value ~s({"version":1,"nodes":["shop@10.0.1.5","shop@10.0.2.9"]})
 
   setup_all do
-    moto = Moto.start!(no_auth_count: 4)
+    # 4 + 3 unauthenticated requests for the setup; every later one is authenticated.
+    moto = Moto.start!(no_auth_count: 7)
     on_exit(fn -> Moto.stop(moto) end)
     reader = Moto.setup_reader!(moto, @parameter, @value)
-    %{moto: moto, reader: reader}
+    role = Moto.assume_task_role!(moto)
+    %{moto: moto, reader: reader, role: role}
   end
 
   # Only what the test sets: nothing from the developer's own AWS environment.
@@ -129,6 +131,61 @@ defmodule EcsPeers.MotoTest do
     assert hd(line) =~ "(HTTP 403)"
     assert hd(line) =~ "keeping the current connections (2 peer(s) from version 1)"
     assert Enum.all?(CredsServer.requests(server), &(&1.headers["authorization"] == "task-token"))
+  end
+
+  test "task-role credentials from the ECS endpoint: the session token is sent and checked",
+       ctx do
+    expires = DateTime.add(DateTime.utc_now(), 3600, :second)
+    role = ctx.role
+
+    server =
+      CredsServer.start!([
+        {200,
+         CredsServer.body(role.access_key_id, role.secret_access_key, expires, role.session_token)}
+      ])
+
+    {:ok, port} = :inet.port(server.listener)
+    cluster = FakeCluster.start!()
+
+    pid =
+      start!(
+        cluster,
+        env(%{
+          "AWS_ENDPOINT_URL_SSM" => ctx.moto.url,
+          "AWS_CONTAINER_CREDENTIALS_FULL_URI" => "http://localhost:#{port}/v2/credentials"
+        })
+      )
+
+    assert %{version: 1, nodes: [_, _], last_error: nil} = EcsPeers.status(pid)
+    # Cached: the second poll does not ask the endpoint again.
+    assert %{result: :unchanged} = EcsPeers.poll_now(pid)
+    assert [%{path: "/v2/credentials"}] = CredsServer.requests(server)
+
+    # The same keys with a forged session token are refused by moto.
+    forged = %{
+      "AWS_ENDPOINT_URL_SSM" => ctx.moto.url,
+      "AWS_ACCESS_KEY_ID" => role.access_key_id,
+      "AWS_SECRET_ACCESS_KEY" => role.secret_access_key,
+      "AWS_SESSION_TOKEN" => "forged"
+    }
+
+    log =
+      capture_log(fn ->
+        pid =
+          start_supervised!(
+            {EcsPeers,
+             parameter: @parameter,
+             env: env(forged),
+             polling_interval: 60_000,
+             list_nodes: fn -> [] end},
+            id: :forged
+          )
+
+        assert %{error: {:aws_error, 403, "InvalidClientTokenId", _}} = EcsPeers.poll_now(pid)
+      end)
+
+    assert log =~ "InvalidClientTokenId (HTTP 403)"
+    assert log =~ "check the AWS credentials and the clock"
   end
 
   test "a missing parameter says so", ctx do

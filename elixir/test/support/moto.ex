@@ -88,7 +88,10 @@ defmodule EcsPeers.Test.Moto do
   ## Calls signed with the bootstrap credentials (for moto's unauthenticated window)
 
   @doc "An IAM query API call; returns the XML body or raises."
-  def iam!(moto, params, creds \\ @bootstrap) do
+  def iam!(moto, params, creds \\ @bootstrap), do: query!(moto, "iam", params, creds)
+
+  @doc "A query-protocol call (IAM, STS) signed for `service`; returns the XML body or raises."
+  def query!(moto, service, params, creds \\ @bootstrap) do
     body = URI.encode_query(params)
     url = moto.url <> "/"
 
@@ -99,11 +102,11 @@ defmodule EcsPeers.Test.Moto do
       body: body
     }
 
-    headers = SigV4.sign(request, credentials: creds, region: @region, service: "iam")
+    headers = SigV4.sign(request, credentials: creds, region: @region, service: service)
 
     case Http.request(:post, url, headers, body) do
       {:ok, 200, _, resp} -> resp
-      other -> raise "IAM #{params["Action"]} failed: #{inspect(other)}"
+      other -> raise "#{service} #{params["Action"]} failed: #{inspect(other)}"
     end
   end
 
@@ -172,6 +175,62 @@ defmodule EcsPeers.Test.Moto do
       })
 
     %{access_key_id: id, secret_access_key: secret}
+  end
+
+  @doc """
+  Within moto's unauthenticated window (3 requests): creates the role `task` allowed
+  `ssm:GetParameter` only, and assumes it. Returns the temporary credentials
+  (`access_key_id`, `secret_access_key`, `session_token`), which moto checks on every
+  request once authentication is on, session token included.
+  """
+  def assume_task_role!(moto) do
+    trust =
+      JSON.encode(%{
+        "Version" => "2012-10-17",
+        "Statement" => [
+          %{
+            "Effect" => "Allow",
+            "Principal" => %{"AWS" => "arn:aws:iam::123456789012:root"},
+            "Action" => "sts:AssumeRole"
+          }
+        ]
+      })
+
+    iam!(moto, %{
+      "Action" => "CreateRole",
+      "RoleName" => "task",
+      "AssumeRolePolicyDocument" => trust,
+      "Version" => "2010-05-08"
+    })
+
+    policy =
+      JSON.encode(%{
+        "Version" => "2012-10-17",
+        "Statement" => [
+          %{"Effect" => "Allow", "Action" => ["ssm:GetParameter"], "Resource" => "*"}
+        ]
+      })
+
+    iam!(moto, %{
+      "Action" => "PutRolePolicy",
+      "RoleName" => "task",
+      "PolicyName" => "read-peers",
+      "PolicyDocument" => policy,
+      "Version" => "2010-05-08"
+    })
+
+    xml =
+      query!(moto, "sts", %{
+        "Action" => "AssumeRole",
+        "RoleArn" => "arn:aws:iam::123456789012:role/task",
+        "RoleSessionName" => "ecs-task",
+        "Version" => "2011-06-15"
+      })
+
+    [_, id] = Regex.run(~r/<AccessKeyId>([^<]+)<\/AccessKeyId>/, xml)
+    [_, secret] = Regex.run(~r/<SecretAccessKey>([^<]+)<\/SecretAccessKey>/, xml)
+    [_, token] = Regex.run(~r/<SessionToken>([^<]+)<\/SessionToken>/, xml)
+    %{access_key_id: id, secret_access_key: secret, session_token: token}
   end
 
   @doc "The region the helpers sign for."

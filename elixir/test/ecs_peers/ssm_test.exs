@@ -1,0 +1,36 @@
+defmodule EcsPeers.SSMTest do
+  use ExUnit.Case, async: true
+
+  alias EcsPeers.SSM
+
+  test "the endpoint: AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL, then the regional one" do
+    assert SSM.new(%{"AWS_REGION" => "eu-west-1"}).endpoint ==
+             "https://ssm.eu-west-1.amazonaws.com"
+
+    assert SSM.new(%{"AWS_REGION" => "cn-north-1"}).endpoint ==
+             "https://ssm.cn-north-1.amazonaws.com.cn"
+
+    assert SSM.new(%{"AWS_REGION" => "x", "AWS_ENDPOINT_URL" => "http://127.0.0.1:1/"}).endpoint ==
+             "http://127.0.0.1:1"
+
+    env = %{"AWS_ENDPOINT_URL" => "http://a:1", "AWS_ENDPOINT_URL_SSM" => "http://b:2"}
+    assert SSM.new(env, region: "us-east-1").endpoint == "http://b:2"
+  end
+
+  test "the region: the option, then AWS_REGION, then AWS_DEFAULT_REGION" do
+    assert SSM.new(%{"AWS_REGION" => "a", "AWS_DEFAULT_REGION" => "b"}, region: "c").region == "c"
+    assert SSM.new(%{"AWS_REGION" => "a", "AWS_DEFAULT_REGION" => "b"}).region == "a"
+    assert SSM.new(%{"AWS_DEFAULT_REGION" => "b"}).region == "b"
+    assert {:error, :no_region, _} = SSM.get_parameter(SSM.new(%{}), "/p")
+  end
+
+  test "AWS errors are read from JSON 1.1 and query (XML) error bodies" do
+    assert SSM.aws_error(400, ~s({"__type":"com.amazonaws#ParameterNotFound","message":"nope"})) ==
+             {:aws_error, 400, "ParameterNotFound", "nope"}
+
+    assert SSM.aws_error(403, "<Error><Code>AccessDenied</Code><Message>no</Message></Error>") ==
+             {:aws_error, 403, "AccessDenied", "no"}
+
+    assert SSM.aws_error(502, "Bad Gateway") == {:aws_error, 502, "HTTP 502", "Bad Gateway"}
+  end
+end
