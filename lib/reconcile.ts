@@ -23,6 +23,8 @@ export interface Report {
   dryRun: boolean;
   force: boolean;
   parameter: string;
+  /** How many peers the computed set holds. */
+  peerCount: number;
   /** The peer set computed by this run. */
   nodes: string[];
   added: string[];
@@ -65,6 +67,7 @@ export const ignoredReport = (config: Config, trigger: Trigger): Report => ({
   dryRun: trigger.dryRun,
   force: trigger.force,
   parameter: config.peersParameter,
+  peerCount: 0,
   nodes: [],
   added: [],
   removed: [],
@@ -108,7 +111,7 @@ export const reconcile = async (
   ]);
 
   const value = encodePeerSet(nodes);
-  tierFor(value);
+  tierFor(value); // a set too large to publish fails here, dry run or not, before any SSM call
   const stored = await readParameter(clients.ssm, config.peersParameter, apiCalls);
   const published = stored === undefined ? [] : (decodePeerSet(stored.value) ?? []);
   const changed = stored?.value !== value;
@@ -120,6 +123,7 @@ export const reconcile = async (
     dryRun: trigger.dryRun,
     force: trigger.force,
     parameter: config.peersParameter,
+    peerCount: nodes.length,
     nodes,
     ...diffPeerSets(published, nodes),
     changed,

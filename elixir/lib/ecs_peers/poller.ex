@@ -208,12 +208,16 @@ defmodule EcsPeers.Poller do
   def handle_continue(:poll, state), do: {:noreply, run(state) |> elem(1)}
 
   @impl true
-  def handle_info(:poll, state), do: {:noreply, run(%{state | timer: nil}) |> elem(1)}
+  # Only the timer last set counts: a stale one (cancelled by poll_now after it fired)
+  # must not start a second chain of polls.
+  def handle_info({:poll, ref}, %{timer: {_, ref}} = state),
+    do: {:noreply, run(%{state | timer: nil}) |> elem(1)}
+
   def handle_info(_other, state), do: {:noreply, state}
 
   @impl true
   def handle_call(:poll_now, _from, state) do
-    if state.timer, do: Process.cancel_timer(state.timer)
+    with {timer, _ref} <- state.timer, do: Process.cancel_timer(timer)
     {report, state} = run(%{state | timer: nil})
     {:reply, report, state}
   end
@@ -237,7 +241,8 @@ defmodule EcsPeers.Poller do
   end
 
   defp schedule(state) do
-    %{state | timer: Process.send_after(self(), :poll, jitter(state.interval))}
+    ref = make_ref()
+    %{state | timer: {Process.send_after(self(), {:poll, ref}, jitter(state.interval)), ref}}
   end
 
   @doc false
