@@ -14,14 +14,22 @@ import { startMoto } from '../scripts/local/moto.js';
 import { motoClients } from '../test/support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-const sizes = process.argv.slice(2).map(Number).filter((size) => size > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((size) => size > 0);
 const estates = sizes.length > 0 ? sizes : [10, 100, 250, 350];
 const context = { awsRequestId: 'bench', functionName: 'bench' } as Context;
 
 const rows: string[][] = [];
 for (const running of estates) {
   const moto = await startMoto();
-  Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'b', AWS_SECRET_ACCESS_KEY: 'b' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'b',
+    AWS_SECRET_ACCESS_KEY: 'b',
+  });
   try {
     const clients = motoClients();
     const stopped = Math.round(running / 10);

@@ -50,14 +50,17 @@ const cluster = z
 
 const schema = z.object({
   PEERS_PARAMETER: parameterName,
-  TASK_TAGS: z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"app":"shop","env":["prod"]}' });
-      return z.NEVER;
-    }
-  }).pipe(taskTags),
+  TASK_TAGS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"app":"shop","env":["prod"]}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(taskTags),
   ECS_CLUSTER: z
     .string()
     .optional()

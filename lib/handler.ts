@@ -32,7 +32,10 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
   const run = async (event: unknown, _context: Context): Promise<HandlerResult> => {
     try {
       const trigger = classifyTrigger(event, config.cluster);
-      const batch = trigger.kind === 'sqs' ? { batchItemFailures: trigger.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) } : {};
+      const batch =
+        trigger.kind === 'sqs'
+          ? { batchItemFailures: trigger.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) }
+          : {};
       if (trigger.failedMessageIds.length > 0) {
         logger.warn('SQS messages that hold no accepted event are returned as batch item failures', {
           messageIds: trigger.failedMessageIds,

@@ -53,7 +53,10 @@ const printReport = (title: string, report: HandlerResult): void => {
   const calls = Object.entries(report.apiCalls).map(([api, count]) => `${api} ${count}`);
   const rows: [string, string][] = [
     ['trigger', report.trigger + (report.dryRun ? ' (dry run)' : '') + (report.force ? ' (forced)' : '')],
-    ['tasks', `${report.tasks.tagged} tagged, ${report.tasks.inCluster} in cluster, skipped ${JSON.stringify(report.tasks.skipped)}`],
+    [
+      'tasks',
+      `${report.tasks.tagged} tagged, ${report.tasks.inCluster} in cluster, skipped ${JSON.stringify(report.tasks.skipped)}`,
+    ],
     ['added / removed', `${report.added.length} / ${report.removed.length}`],
     ['changed / written', `${report.changed} / ${report.written}`],
     ['parameter', `${report.parameter}${report.version === undefined ? '' : ` (version ${report.version})`}`],
@@ -66,23 +69,43 @@ const printReport = (title: string, report: HandlerResult): void => {
 const demo = async (verbose: boolean): Promise<void> => {
   const moto = await startMoto();
   try {
-    const aws = { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'demo', AWS_SECRET_ACCESS_KEY: 'demo' };
+    const aws = {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'demo',
+      AWS_SECRET_ACCESS_KEY: 'demo',
+    };
     Object.assign(process.env, aws);
     console.log(`moto server on ${moto.endpoint}; seeding the demo estate:`);
     const ecs = new ECSClient({});
     const estate = await seedEstate(ecs, new EC2Client({}), DEMO_ESTATE);
     for (const task of estate.tasks) {
-      const tags = Object.entries(task.tags).map(([key, value]) => `${key}=${value}`).join(',') || '(untagged)';
-      console.log(`  ${task.cluster.padEnd(13)} ${task.ip.padEnd(16)} ${(task.running ? 'RUNNING' : 'STOPPED').padEnd(8)} ${tags}`);
+      const tags =
+        Object.entries(task.tags)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(',') || '(untagged)';
+      console.log(
+        `  ${task.cluster.padEnd(13)} ${task.ip.padEnd(16)} ${(task.running ? 'RUNNING' : 'STOPPED').padEnd(8)} ${tags}`,
+      );
     }
-    const config = { PEERS_PARAMETER: '/ecs-peers/shop', TASK_TAGS: '{"app":"shop","env":"prod"}', ECS_CLUSTER: 'shop-prod', NODE_BASENAME: 'shop' };
+    const config = {
+      PEERS_PARAMETER: '/ecs-peers/shop',
+      TASK_TAGS: '{"app":"shop","env":"prod"}',
+      ECS_CLUSTER: 'shop-prod',
+      NODE_BASENAME: 'shop',
+    };
     console.log(`\nreconciler configuration: ${JSON.stringify(config)}`);
     const handler = await loadHandler(config, verbose);
 
-    printReport('first run (scheduled event)', await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, context));
+    printReport(
+      'first run (scheduled event)',
+      await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, context),
+    );
     printReport('second run, nothing changed', await handler({}, context));
 
-    const leaving = estate.tasks.find((task) => task.running && task.cluster === 'shop-prod' && task.tags.app === 'shop')!;
+    const leaving = estate.tasks.find(
+      (task) => task.running && task.cluster === 'shop-prod' && task.tags.app === 'shop',
+    )!;
     await estate.stop(leaving);
     const [joining] = await estate.run({ cluster: 'shop-prod', count: 1, tags: { app: 'shop', env: 'prod' } });
     console.log(`\nstopped the task at ${leaving.ip}; started a task at ${joining?.ip}`);
@@ -93,7 +116,9 @@ const demo = async (verbose: boolean): Promise<void> => {
     };
     printReport('after the task event', await handler(taskEvent, context));
     const { Parameter } = await new SSMClient({}).send(new GetParameterCommand({ Name: config.PEERS_PARAMETER }));
-    console.log(`\nwhat every node reads from ${config.PEERS_PARAMETER} (version ${Parameter?.Version}):\n  ${Parameter?.Value}`);
+    console.log(
+      `\nwhat every node reads from ${config.PEERS_PARAMETER} (version ${Parameter?.Version}):\n  ${Parameter?.Value}`,
+    );
   } finally {
     await moto.stop();
   }

@@ -1,7 +1,4 @@
-import {
-  paginateGetResources,
-  type ResourceGroupsTaggingAPIClient,
-} from '@aws-sdk/client-resource-groups-tagging-api';
+import { paginateGetResources, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { countCall, type ApiCalls } from '../apiCalls.js';
 import { GET_RESOURCES_PAGE_SIZE } from '../constants.js';
 import { DiscoveryError, describeError } from '../errors.js';

@@ -51,7 +51,9 @@ const RUN_TASK_MAX = 10;
  * @param groups - what to run
  */
 export const seedEstate = async (ecs: ECSClient, ec2: EC2Client, groups: readonly TaskGroup[]): Promise<Estate> => {
-  const { Subnets } = await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }));
+  const { Subnets } = await ec2.send(
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }),
+  );
   const subnet = Subnets?.[0]?.SubnetId;
   const { SecurityGroups } = await ec2.send(
     new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }),
@@ -92,7 +94,9 @@ export const seedEstate = async (ecs: ECSClient, ec2: EC2Client, groups: readonl
           taskDefinition: FAMILY,
           launchType: 'FARGATE',
           count: Math.min(left, RUN_TASK_MAX),
-          networkConfiguration: { awsvpcConfiguration: { subnets: [subnet], securityGroups: [securityGroup], assignPublicIp: 'DISABLED' } },
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets: [subnet], securityGroups: [securityGroup], assignPublicIp: 'DISABLED' },
+          },
           tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
         }),
       );

@@ -17,7 +17,12 @@ import { motoClients, motoEnvironment, useMoto } from '../support/motoEnv.js';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const PARAMETER = '/ecs-peers/shop';
-const config = { peersParameter: PARAMETER, taskTags: { app: ['shop'], env: ['prod'] }, cluster: 'shop-prod', nodeBasename: 'shop' };
+const config = {
+  peersParameter: PARAMETER,
+  taskTags: { app: ['shop'], env: ['prod'] },
+  cluster: 'shop-prod',
+  nodeBasename: 'shop',
+};
 const context = { awsRequestId: 'it', functionName: 'reconcile' } as Context;
 const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 const taskEvent = (cluster: string) => ({
@@ -26,18 +31,29 @@ const taskEvent = (cluster: string) => ({
   detail: { clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`, lastStatus: 'RUNNING' },
 });
 const sqsBatch = (...events: object[]) => ({
-  Records: events.map((event, index) => ({ eventSource: 'aws:sqs', messageId: `m${index}`, body: JSON.stringify(event) })),
+  Records: events.map((event, index) => ({
+    eventSource: 'aws:sqs',
+    messageId: `m${index}`,
+    body: JSON.stringify(event),
+  })),
 });
 
 let moto: MotoServer;
 let estate: Estate;
 const clients = () => motoClients();
-const handler = createHandler({ config, clients: clients(), logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics() });
+const handler = createHandler({
+  config,
+  clients: clients(),
+  logger: new Logger({ logLevel: 'SILENT' }),
+  metrics: new Metrics(),
+});
 const invoke = (event: unknown) => handler(event, context) as Promise<HandlerResult>;
 
 const expectedNodes = () =>
   estate.tasks
-    .filter((task) => task.running && task.cluster === 'shop-prod' && task.tags.app === 'shop' && task.tags.env === 'prod')
+    .filter(
+      (task) => task.running && task.cluster === 'shop-prod' && task.tags.app === 'shop' && task.tags.env === 'prod',
+    )
     .map((task) => `shop@${task.ip}`)
     .sort();
 
@@ -82,7 +98,9 @@ describe('the reconciler against moto', () => {
   });
 
   it('follows a deployment: a stopped task leaves the set and a new one joins it, on a task event', async () => {
-    const leaving = estate.tasks.find((task) => task.running && task.cluster === 'shop-prod' && task.tags.env === 'prod')!;
+    const leaving = estate.tasks.find(
+      (task) => task.running && task.cluster === 'shop-prod' && task.tags.env === 'prod',
+    )!;
     await estate.stop(leaving);
     const [joining] = await estate.run({ cluster: 'shop-prod', count: 1, tags: { app: 'shop', env: 'prod' } });
     const before = (await stored()).Version!;
@@ -126,7 +144,9 @@ describe('the reconciler against moto', () => {
   });
 
   it('repairs a parameter someone overwrote by hand on the next run', async () => {
-    await clients().ssm.send(new PutParameterCommand({ Name: PARAMETER, Value: 'oops', Type: 'String', Overwrite: true }));
+    await clients().ssm.send(
+      new PutParameterCommand({ Name: PARAMETER, Value: 'oops', Type: 'String', Overwrite: true }),
+    );
     const report = await invoke(scheduled);
     expect(report).toMatchObject({ changed: true, written: true });
     expect((await stored()).Value).toBe(encodePeerSet(expectedNodes()));
@@ -142,7 +162,10 @@ describe('the reconciler against moto', () => {
     const before = await stored();
     const broken = createHandler({
       config,
-      clients: { ...clients(), ecs: new (await import('@aws-sdk/client-ecs')).ECSClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }) },
+      clients: {
+        ...clients(),
+        ecs: new (await import('@aws-sdk/client-ecs')).ECSClient({ endpoint: 'http://127.0.0.1:9', maxAttempts: 1 }),
+      },
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics(),
     });

@@ -51,6 +51,8 @@ describe('loadConfig', () => {
   });
 
   it('lists every bad variable in one error', () => {
-    expect(() => loadConfig({})).toThrow(/PEERS_PARAMETER is required; TASK_TAGS is required; NODE_BASENAME is required/);
+    expect(() => loadConfig({})).toThrow(
+      /PEERS_PARAMETER is required; TASK_TAGS is required; NODE_BASENAME is required/,
+    );
   });
 });

@@ -18,7 +18,12 @@ const ecs = mockClient(ECSClient);
 const ssm = mockClient(SSMClient);
 
 const context = { awsRequestId: 'req-1', functionName: 'reconcile', functionVersion: '$LATEST' } as Context;
-const config = { peersParameter: '/ecs-peers/shop', taskTags: { app: ['shop'] }, cluster: 'prod', nodeBasename: 'shop' };
+const config = {
+  peersParameter: '/ecs-peers/shop',
+  taskTags: { app: ['shop'] },
+  cluster: 'prod',
+  nodeBasename: 'shop',
+};
 const taskEvent = (cluster: string) => ({
   source: 'aws.ecs',
   'detail-type': 'ECS Task State Change',
@@ -28,7 +33,11 @@ const taskEvent = (cluster: string) => ({
 const setup = () => {
   const logger = new Logger({ logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
-  const logs = { info: jest.spyOn(logger, 'info'), error: jest.spyOn(logger, 'error'), warn: jest.spyOn(logger, 'warn') };
+  const logs = {
+    info: jest.spyOn(logger, 'info'),
+    error: jest.spyOn(logger, 'error'),
+    warn: jest.spyOn(logger, 'warn'),
+  };
   const added = jest.spyOn(metrics, 'addMetric');
   const handler = createHandler({ config, clients: newClients(), logger, metrics });
   return { handler, logs, added };
@@ -58,17 +67,23 @@ describe('the reconcile handler', () => {
   it('acknowledges a task event of another cluster without any AWS call', async () => {
     const { handler } = setup();
     const result = await handler(taskEvent('staging'), context);
-    expect(result).toMatchObject({ trigger: 'task-state-change', ignored: 'task event for cluster staging, not prod', written: false });
+    expect(result).toMatchObject({
+      trigger: 'task-state-change',
+      ignored: 'task event for cluster staging, not prod',
+      written: false,
+    });
     expect([...tagging.calls(), ...ecs.calls(), ...ssm.calls()]).toHaveLength(0);
   });
 
   it('runs one reconcile for an SQS batch and returns bad messages as batch item failures', async () => {
     const { handler } = setup();
-    const records = [JSON.stringify(taskEvent('prod')), 'junk', JSON.stringify(taskEvent('prod'))].map((body, index) => ({
-      eventSource: 'aws:sqs',
-      messageId: `m${index}`,
-      body,
-    }));
+    const records = [JSON.stringify(taskEvent('prod')), 'junk', JSON.stringify(taskEvent('prod'))].map(
+      (body, index) => ({
+        eventSource: 'aws:sqs',
+        messageId: `m${index}`,
+        body,
+      }),
+    );
     const result = await handler({ Records: records }, context);
     expect(result).toMatchObject({ trigger: 'sqs', written: true, batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(1);

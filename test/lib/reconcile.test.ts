@@ -17,7 +17,12 @@ const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 const ecs = mockClient(ECSClient);
 const ssm = mockClient(SSMClient);
 
-const config: Config = { peersParameter: '/ecs-peers/shop', taskTags: { app: ['shop'] }, cluster: 'prod', nodeBasename: 'shop' };
+const config: Config = {
+  peersParameter: '/ecs-peers/shop',
+  taskTags: { app: ['shop'] },
+  cluster: 'prod',
+  nodeBasename: 'shop',
+};
 const scheduled: Trigger = { kind: 'schedule', force: false, dryRun: false, failedMessageIds: [] };
 
 /** Serves `arns` through GetResources in pages of the given sizes (short pages before the end, like AWS). */
@@ -26,12 +31,10 @@ const servePages = (arns: string[], sizes: number[]) => {
   sizes.forEach((size, page) => {
     const last = page === sizes.length - 1;
     const token = page === 0 ? undefined : `token-${page}`;
-    tagging
-      .on(GetResourcesCommand, { PaginationToken: token })
-      .resolves({
-        ResourceTagMappingList: arns.slice(offset, offset + size).map((ResourceARN) => ({ ResourceARN })),
-        PaginationToken: last ? '' : `token-${page + 1}`,
-      });
+    tagging.on(GetResourcesCommand, { PaginationToken: token }).resolves({
+      ResourceTagMappingList: arns.slice(offset, offset + size).map((ResourceARN) => ({ ResourceARN })),
+      PaginationToken: last ? '' : `token-${page + 1}`,
+    });
     offset += size;
   });
 };
@@ -81,7 +84,12 @@ describe('reconcile against stubbed AWS', () => {
     expect(chunks.every((input) => input.cluster === 'prod')).toBe(true);
     expect(new Set(chunks.flatMap((input) => input.tasks)).size).toBe(250);
     expect(report.nodes).toEqual(nodesOf(tasks));
-    expect(report.apiCalls).toEqual({ 'tag:GetResources': 5, 'ecs:DescribeTasks': 3, 'ssm:GetParameter': 1, 'ssm:PutParameter': 1 });
+    expect(report.apiCalls).toEqual({
+      'tag:GetResources': 5,
+      'ecs:DescribeTasks': 3,
+      'ssm:GetParameter': 1,
+      'ssm:PutParameter': 1,
+    });
     expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({
       Name: '/ecs-peers/shop',
       Value: encodePeerSet(nodesOf(tasks)),
@@ -117,7 +125,12 @@ describe('reconcile against stubbed AWS', () => {
     ecs.resetHistory();
     const { cluster: _omit, ...everywhere } = config;
     const all = await reconcile(newClients(), everywhere, scheduled);
-    expect(ecs.commandCalls(DescribeTasksCommand).map((call) => call.args[0].input.cluster).sort()).toEqual(['prod', 'staging']);
+    expect(
+      ecs
+        .commandCalls(DescribeTasksCommand)
+        .map((call) => call.args[0].input.cluster)
+        .sort(),
+    ).toEqual(['prod', 'staging']);
     expect(all.nodes).toEqual(nodesOf(new Map([...prod, ...staging])));
   });
 
@@ -147,10 +160,14 @@ describe('reconcile against stubbed AWS', () => {
 
   it('aborts on a DescribeTasks failure other than MISSING, writing nothing', async () => {
     servePages([taskArn('prod', 1)], [1]);
-    ecs.on(DescribeTasksCommand).resolves({ tasks: [], failures: [{ arn: taskArn('prod', 1), reason: 'ACCESS_DENIED', detail: 'x' }] });
+    ecs
+      .on(DescribeTasksCommand)
+      .resolves({ tasks: [], failures: [{ arn: taskArn('prod', 1), reason: 'ACCESS_DENIED', detail: 'x' }] });
     const run = reconcile(newClients(), config, scheduled);
     await expect(run).rejects.toThrow(DiscoveryError);
-    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(/ecs:DescribeTasks: task .* failed: ACCESS_DENIED \(x\)/);
+    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(
+      /ecs:DescribeTasks: task .* failed: ACCESS_DENIED \(x\)/,
+    );
     expect(ssm.calls()).toHaveLength(0);
   });
 
@@ -173,9 +190,13 @@ describe('reconcile against stubbed AWS', () => {
   it('leaves the parameter untouched when a later GetResources page fails', async () => {
     const tasks = estate(150);
     servePages([...tasks.keys()], [100, 50]);
-    tagging.on(GetResourcesCommand, { PaginationToken: 'token-1' }).rejects(awsError('InternalServiceException', 'boom', 'server'));
+    tagging
+      .on(GetResourcesCommand, { PaginationToken: 'token-1' })
+      .rejects(awsError('InternalServiceException', 'boom', 'server'));
     serveTasks(tasks);
-    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(/tag:GetResources: InternalServiceException: boom/);
+    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(
+      /tag:GetResources: InternalServiceException: boom/,
+    );
     expect(ecs.calls()).toHaveLength(0);
     expect(ssm.calls()).toHaveLength(0);
   });
@@ -183,7 +204,10 @@ describe('reconcile against stubbed AWS', () => {
   it('keeps at most 5 DescribeTasks calls in flight', async () => {
     const tasks = estate(1000);
     const running = new Set([...tasks.keys()].slice(0, 50));
-    servePages([...tasks.keys()], Array.from({ length: 10 }, () => 100));
+    servePages(
+      [...tasks.keys()],
+      Array.from({ length: 10 }, () => 100),
+    );
     let inFlight = 0;
     let most = 0;
     ecs.on(DescribeTasksCommand).callsFake(async (input: DescribeTasksCommandInput) => {
@@ -191,7 +215,10 @@ describe('reconcile against stubbed AWS', () => {
       most = Math.max(most, inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight -= 1;
-      const described = (input.tasks ?? []).map((arn) => ({ ...tasks.get(arn)!, lastStatus: running.has(arn) ? 'RUNNING' : 'STOPPED' }));
+      const described = (input.tasks ?? []).map((arn) => ({
+        ...tasks.get(arn)!,
+        lastStatus: running.has(arn) ? 'RUNNING' : 'STOPPED',
+      }));
       return { tasks: described, failures: [] };
     });
     const report = await reconcile(newClients(), config, scheduled);
@@ -256,7 +283,10 @@ describe('size limits', () => {
   const basename = 'a-rather-long-node-basename-for-this-app';
   const run = (count: number) => {
     const tasks = estate(count);
-    servePages([...tasks.keys()], Array.from({ length: Math.ceil(count / 100) }, (_, page) => Math.min(100, count - page * 100)));
+    servePages(
+      [...tasks.keys()],
+      Array.from({ length: Math.ceil(count / 100) }, (_, page) => Math.min(100, count - page * 100)),
+    );
     serveTasks(tasks);
     return reconcile(newClients(), { ...config, nodeBasename: basename }, scheduled);
   };

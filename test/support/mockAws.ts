@@ -30,4 +30,8 @@ export const newClients = (): Clients => ({
 
 /** An SDK service error as the SDK raises it, e.g. `awsError('ThrottlingException', 'Rate exceeded')`. */
 export const awsError = (name: string, message: string, fault: 'client' | 'server' = 'client'): Error =>
-  Object.assign(new Error(message), { name, $fault: fault, $metadata: { httpStatusCode: fault === 'client' ? 400 : 500 } });
+  Object.assign(new Error(message), {
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode: fault === 'client' ? 400 : 500 },
+  });

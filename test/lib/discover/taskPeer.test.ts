@@ -2,12 +2,20 @@ import type { Task } from '@aws-sdk/client-ecs';
 import { privateIpv4, taskPeer } from '../../../lib/discover/index.js';
 
 const eni = (ip: string): Task['attachments'] => [
-  { type: 'ElasticNetworkInterface', details: [{ name: 'subnetId', value: 'subnet-1' }, { name: 'privateIPv4Address', value: ip }] },
+  {
+    type: 'ElasticNetworkInterface',
+    details: [
+      { name: 'subnetId', value: 'subnet-1' },
+      { name: 'privateIPv4Address', value: ip },
+    ],
+  },
 ];
 
 describe('taskPeer', () => {
   it('takes a running task with an ENI address as a peer', () => {
-    expect(taskPeer({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING', attachments: eni('10.0.0.5') })).toEqual({ ip: '10.0.0.5' });
+    expect(taskPeer({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING', attachments: eni('10.0.0.5') })).toEqual({
+      ip: '10.0.0.5',
+    });
   });
 
   it('falls back to the container network interface address', () => {

@@ -20,7 +20,12 @@ const sqs = (...bodies: string[]) => ({
 
 describe('classifyTrigger', () => {
   it('runs on a scheduled event', () => {
-    expect(classifyTrigger(scheduled, 'shop')).toEqual({ kind: 'schedule', force: false, dryRun: false, failedMessageIds: [] });
+    expect(classifyTrigger(scheduled, 'shop')).toEqual({
+      kind: 'schedule',
+      force: false,
+      dryRun: false,
+      failedMessageIds: [],
+    });
   });
 
   it('runs on a task event of the configured cluster', () => {
@@ -70,7 +75,10 @@ describe('classifyTrigger', () => {
     ['an array', []],
     ['an unknown key', { forse: true }],
     ['a non-boolean flag', { dryRun: 'yes' }],
-    ['another EventBridge event', { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', detail: {} }],
+    [
+      'another EventBridge event',
+      { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', detail: {} },
+    ],
     ['a task event without a cluster', { source: 'aws.ecs', 'detail-type': 'ECS Task State Change', detail: {} }],
     ['an empty SQS batch', { Records: [] }],
     ['records from another source', { Records: [{ eventSource: 'aws:sns', messageId: 'x', body: '{}' }] }],
