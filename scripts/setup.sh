@@ -29,6 +29,7 @@ setup_node() {
 }
 
 setup_python() {
+  command -v make >/dev/null || apt_install make # sam build runs the Makefile build method
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv 2>/dev/null || { apt_install python3-venv; python3 -m venv .venv; }
   fi

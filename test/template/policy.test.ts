@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isWildcardOnlyAction, runSimulation } from '@cloud-copilot/iam-simulate';
-import { loadTemplate, resolveStack, ROOT, TEST_STACK } from '../support/cfnTemplate.js';
+import { loadTemplate, resolveStack, ROOT, TEST_STACK } from '../../scripts/local/cfnTemplate.js';
 
 const stack = resolveStack(loadTemplate());
 const { accountId, region } = TEST_STACK;
@@ -23,21 +23,27 @@ interface PolicyDocument {
   Statement: Statement[];
 }
 
-const role = stack.properties<{ Policies: { PolicyName: string; PolicyDocument: PolicyDocument }[]; ManagedPolicyArns?: string[] }>(
-  'ReconcileRole',
-);
-const rolePolicies = role.Policies.map(({ PolicyName, PolicyDocument }) => ({ name: PolicyName, policy: PolicyDocument }));
+const role = stack.properties<{
+  Policies: { PolicyName: string; PolicyDocument: PolicyDocument }[];
+  ManagedPolicyArns?: string[];
+}>('ReconcileRole');
+const rolePolicies = role.Policies.map(({ PolicyName, PolicyDocument }) => ({
+  name: PolicyName,
+  policy: PolicyDocument,
+}));
 const readerPolicy = stack.properties<{ PolicyDocument: PolicyDocument }>('PeersReaderPolicy').PolicyDocument;
 const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
 // ------------------------------------------------------------------ the test stack's names
 const CLUSTER = 'shop-prod';
 const clusterArn = (name: string) => `arn:aws:ecs:${region}:${accountId}:cluster/${name}`;
-const taskArn = (cluster: string) => `arn:aws:ecs:${region}:${accountId}:task/${cluster}/0123456789abcdef0123456789abcdef`;
+const taskArn = (cluster: string) =>
+  `arn:aws:ecs:${region}:${accountId}:task/${cluster}/0123456789abcdef0123456789abcdef`;
 const parameterArn = (name: string) => `arn:aws:ssm:${region}:${accountId}:parameter/${name.replace(/^\//, '')}`;
 const PARAMETER_ARN = parameterArn('/ecs-peers/shop');
 const LOG_GROUP = '/aws/lambda/shop-peers-reconcile';
-const logStreamArn = (group: string) => `arn:aws:logs:${region}:${accountId}:log-group:${group}:log-stream:2026/11/22/[$LATEST]0123abcd`;
+const logStreamArn = (group: string) =>
+  `arn:aws:logs:${region}:${accountId}:log-group:${group}:log-stream:2026/11/22/[$LATEST]0123abcd`;
 const TASK_EVENTS_QUEUE = stack.arn('TaskEventsQueue');
 const DEAD_LETTER_QUEUE = stack.arn('DeadLetterQueue');
 
@@ -76,7 +82,11 @@ const DENIED_CALLS: [string, string, Call][] = [
   ['read parameters by path', 'ssm:GetParametersByPath', { resource: parameterArn('/ecs-peers') }],
   ['read several parameters', 'ssm:GetParameters', { resource: PARAMETER_ARN }],
   ['label parameter versions', 'ssm:LabelParameterVersion', { resource: PARAMETER_ARN }],
-  ['describe tasks of another cluster', 'ecs:DescribeTasks', { resource: taskArn('other'), context: { 'ecs:cluster': clusterArn('other') } }],
+  [
+    'describe tasks of another cluster',
+    'ecs:DescribeTasks',
+    { resource: taskArn('other'), context: { 'ecs:cluster': clusterArn('other') } },
+  ],
   [
     'describe a task ARN of this cluster name asked in another cluster',
     'ecs:DescribeTasks',
@@ -91,10 +101,25 @@ const DENIED_CALLS: [string, string, Call][] = [
     },
   ],
   ['stop a task', 'ecs:StopTask', { resource: taskArn(CLUSTER), context: { 'ecs:cluster': clusterArn(CLUSTER) } }],
-  ['run a task', 'ecs:RunTask', { resource: `arn:aws:ecs:${region}:${accountId}:task-definition/shop:1`, context: { 'ecs:cluster': clusterArn(CLUSTER) } }],
-  ['list tasks', 'ecs:ListTasks', { resource: `arn:aws:ecs:${region}:${accountId}:container-instance/${CLUSTER}/0123` }],
+  [
+    'run a task',
+    'ecs:RunTask',
+    {
+      resource: `arn:aws:ecs:${region}:${accountId}:task-definition/shop:1`,
+      context: { 'ecs:cluster': clusterArn(CLUSTER) },
+    },
+  ],
+  [
+    'list tasks',
+    'ecs:ListTasks',
+    { resource: `arn:aws:ecs:${region}:${accountId}:container-instance/${CLUSTER}/0123` },
+  ],
   ['tag resources', 'tag:TagResources', { resource: '*' }],
-  ['create a log group', 'logs:CreateLogGroup', { resource: `arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/other` }],
+  [
+    'create a log group',
+    'logs:CreateLogGroup',
+    { resource: `arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/other` },
+  ],
   ['write to another log group', 'logs:PutLogEvents', { resource: logStreamArn('/aws/lambda/other') }],
   ['send to the task events queue', 'sqs:SendMessage', { resource: TASK_EVENTS_QUEUE }],
   ['receive from the dead-letter queue', 'sqs:ReceiveMessage', { resource: DEAD_LETTER_QUEUE }],
@@ -106,10 +131,19 @@ const DENIED_CALLS: [string, string, Call][] = [
   ['invoke a function', 'lambda:InvokeFunction', { resource: stack.arn('ReconcileFunction') }],
 ];
 
-const simulate = async (policies: { name: string; policy: unknown }[], action: string, { resource, context = {} }: Call) => {
+const simulate = async (
+  policies: { name: string; policy: unknown }[],
+  action: string,
+  { resource, context = {} }: Call,
+) => {
   const result = await runSimulation(
     {
-      request: { principal: stack.arn('ReconcileRole'), action, resource: { resource, accountId }, contextVariables: context },
+      request: {
+        principal: stack.arn('ReconcileRole'),
+        action,
+        resource: { resource, accountId },
+        contextVariables: context,
+      },
       identityPolicies: policies,
       serviceControlPolicies: [],
       resourceControlPolicies: [],
@@ -153,7 +187,8 @@ const actionsInCode = (): Map<string, string[]> => {
         if (name.startsWith('type ')) continue;
         const operation = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
         if (!operation) continue;
-        if (!prefix) throw new Error(`${path.relative(ROOT, file)} imports ${name} from ${pkg}: add its IAM prefix to IAM_PREFIX`);
+        if (!prefix)
+          throw new Error(`${path.relative(ROOT, file)} imports ${name} from ${pkg}: add its IAM prefix to IAM_PREFIX`);
         const action = `${prefix}:${operation}`;
         actions.set(action, [...(actions.get(action) ?? []), path.relative(ROOT, file)]);
       }
@@ -168,11 +203,18 @@ const roleActions = new Set(roleStatements.flatMap((statement) => list(statement
 
 describe('the reconciler role (template.yaml ReconcileRole)', () => {
   it('finds the AWS calls in the code: tag:GetResources, ecs:DescribeTasks, ssm:GetParameter, ssm:PutParameter', () => {
-    expect([...codeActions.keys()].sort()).toEqual(['ecs:DescribeTasks', 'ssm:GetParameter', 'ssm:PutParameter', 'tag:GetResources']);
+    expect([...codeActions.keys()].sort()).toEqual([
+      'ecs:DescribeTasks',
+      'ssm:GetParameter',
+      'ssm:PutParameter',
+      'tag:GetResources',
+    ]);
   });
 
   it('knows how every AWS call in the code is authorized (a new call needs a policy statement and a CODE_CALLS entry)', () => {
-    const unknown = [...codeActions].filter(([action]) => !(action in CODE_CALLS)).map(([action, files]) => `${action} (${files.join(', ')})`);
+    const unknown = [...codeActions]
+      .filter(([action]) => !(action in CODE_CALLS))
+      .map(([action, files]) => `${action} (${files.join(', ')})`);
     expect(unknown).toEqual([]);
   });
 
@@ -195,10 +237,15 @@ describe('the reconciler role (template.yaml ReconcileRole)', () => {
   });
 
   it('uses Resource "*" only for actions that have no resource-level permissions', async () => {
-    for (const statement of roleStatements.filter((candidate) => list(candidate.Resource).some((resource) => resource.includes('*') && !resource.startsWith('arn:')))) {
+    for (const statement of roleStatements.filter((candidate) =>
+      list(candidate.Resource).some((resource) => resource.includes('*') && !resource.startsWith('arn:')),
+    )) {
       for (const action of list(statement.Action)) {
         const [service = '', operation = ''] = action.split(':');
-        expect({ action, wildcardOnly: await isWildcardOnlyAction(service, operation) }).toEqual({ action, wildcardOnly: true });
+        expect({ action, wildcardOnly: await isWildcardOnlyAction(service, operation) }).toEqual({
+          action,
+          wildcardOnly: true,
+        });
       }
     }
   });
@@ -213,12 +260,17 @@ describe('the reconciler role (template.yaml ReconcileRole)', () => {
   it('scopes the parameter statement to the ARN of a name starting with / without a double slash', () => {
     const statement = roleStatements.find((candidate) => list(candidate.Action).includes('ssm:PutParameter'))!;
     expect(list(statement.Resource)).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop']);
-    const byDefault = resolveStack(stack.template, { ...TEST_STACK, parameters: { ...TEST_STACK.parameters, PeersParameterName: '' } });
+    const byDefault = resolveStack(stack.template, {
+      ...TEST_STACK,
+      parameters: { ...TEST_STACK.parameters, PeersParameterName: '' },
+    });
     const defaultStatement = byDefault
       .properties<typeof role>('ReconcileRole')
       .Policies.flatMap(({ PolicyDocument }) => PolicyDocument.Statement)
       .find((candidate) => list(candidate.Action).includes('ssm:PutParameter'))!;
-    expect(list(defaultStatement.Resource)).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop-peers']);
+    expect(list(defaultStatement.Resource)).toEqual([
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop-peers',
+    ]);
   });
 });
 

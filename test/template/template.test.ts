@@ -8,7 +8,7 @@ import { loadConfig } from '../../lib/config.js';
 import { METRIC } from '../../lib/metrics.js';
 import { decodePeerSet, encodePeerSet } from '../../lib/peerSet/index.js';
 import { classifyTrigger } from '../../lib/trigger/index.js';
-import { loadTemplate, resolveStack, TEST_STACK } from '../support/cfnTemplate.js';
+import { loadTemplate, resolveStack, TEST_STACK } from '../../scripts/local/cfnTemplate.js';
 
 const template = loadTemplate();
 const stack = resolveStack(template);
@@ -41,7 +41,10 @@ describe('the reconciler function (template.yaml ReconcileFunction)', () => {
   });
 
   it('names the parameter /ecs-peers/STACK when PeersParameterName is empty, and the config accepts it', () => {
-    const byDefault = resolveStack(template, { ...TEST_STACK, parameters: { ...TEST_STACK.parameters, PeersParameterName: '' } });
+    const byDefault = resolveStack(template, {
+      ...TEST_STACK,
+      parameters: { ...TEST_STACK.parameters, PeersParameterName: '' },
+    });
     const env = byDefault.properties('ReconcileFunction').Environment.Variables as Record<string, string>;
     expect(loadConfig(env).peersParameter).toBe('/ecs-peers/shop-peers');
   });
@@ -61,10 +64,14 @@ describe('the reconciler function (template.yaml ReconcileFunction)', () => {
 describe('the triggers', () => {
   it('resyncs on a schedule whose events the code classifies as schedule runs', () => {
     expect(fn.Events.Resync).toMatchObject({ Type: 'Schedule', Properties: { Schedule: 'rate(1 minute)' } });
-    expect(classifyTrigger({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, 'shop-prod')).toMatchObject({
+    expect(
+      classifyTrigger({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, 'shop-prod'),
+    ).toMatchObject({
       kind: 'schedule',
     });
-    expect(classifyTrigger({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, 'shop-prod').ignored).toBeUndefined();
+    expect(
+      classifyTrigger({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, 'shop-prod').ignored,
+    ).toBeUndefined();
   });
 
   it('bounds async retries and sends failed async runs to the dead-letter queue', () => {
@@ -80,10 +87,17 @@ describe('the triggers', () => {
     expect(rule.EventPattern).toEqual({
       source: ['aws.ecs'],
       'detail-type': ['ECS Task State Change'],
-      detail: { clusterArn: [CLUSTER_ARN], $or: [{ lastStatus: ['RUNNING', 'STOPPED'] }, { desiredStatus: ['STOPPED'] }] },
+      detail: {
+        clusterArn: [CLUSTER_ARN],
+        $or: [{ lastStatus: ['RUNNING', 'STOPPED'] }, { desiredStatus: ['STOPPED'] }],
+      },
     });
     expect(rule.Targets).toEqual([{ Id: 'TaskEventsQueue', Arn: stack.arn('TaskEventsQueue') }]);
-    const event = { source: 'aws.ecs', 'detail-type': 'ECS Task State Change', detail: { clusterArn: CLUSTER_ARN, lastStatus: 'RUNNING' } };
+    const event = {
+      source: 'aws.ecs',
+      'detail-type': 'ECS Task State Change',
+      detail: { clusterArn: CLUSTER_ARN, lastStatus: 'RUNNING' },
+    };
     const batch = { Records: [{ eventSource: 'aws:sqs', messageId: 'm1', body: JSON.stringify(event) }] };
     expect(classifyTrigger(batch, 'shop-prod')).toMatchObject({ kind: 'sqs', failedMessageIds: [] });
     expect(classifyTrigger(batch, 'shop-prod').ignored).toBeUndefined();
@@ -123,10 +137,26 @@ describe('the peer set parameter (template.yaml PeersParameter)', () => {
     expect(decodePeerSet(parameter.Value)).toEqual([]);
   });
 
+  it('keeps its properties when the cluster, tags, basename or schedule change, so an update never resets the value', () => {
+    const changed = resolveStack(template, {
+      ...TEST_STACK,
+      parameters: {
+        ...TEST_STACK.parameters,
+        ClusterName: 'other',
+        TaskTags: '{"app":"other"}',
+        NodeBasename: 'other',
+        ScheduleRate: 'rate(5 minutes)',
+      },
+    });
+    expect(changed.properties('PeersParameter')).toEqual(stack.properties('PeersParameter'));
+  });
+
   it('outputs its name and an ARN without a double slash', () => {
     const outputs = template.Outputs!;
     expect(stack.resolve(outputs.PeersParameterName!.Value)).toBe('/ecs-peers/shop');
-    expect(stack.resolve(outputs.PeersParameterArn!.Value)).toBe('arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop');
+    expect(stack.resolve(outputs.PeersParameterArn!.Value)).toBe(
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop',
+    );
   });
 });
 
@@ -147,8 +177,13 @@ describe('observability', () => {
 
   it('alarms on reconcile errors, function errors, dead letters and a stale peer set', () => {
     const byMetric = Object.fromEntries(alarms.map(([, alarm]) => [`${alarm.Namespace}/${alarm.MetricName}`, alarm]));
-    expect(byMetric[`EcsPeers/${METRIC.errors}`]).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
-    expect(byMetric['AWS/Lambda/Errors']).toMatchObject({ Dimensions: [{ Name: 'FunctionName', Value: fn.FunctionName }] });
+    expect(byMetric[`EcsPeers/${METRIC.errors}`]).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(byMetric['AWS/Lambda/Errors']).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: fn.FunctionName }],
+    });
     expect(byMetric['AWS/SQS/ApproximateNumberOfMessagesVisible']).toMatchObject({
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -164,13 +199,22 @@ describe('observability', () => {
 
   it('notifies the alarm email only when one is given', () => {
     for (const [, alarm] of alarms) expect(alarm.AlarmActions).toBeUndefined();
-    const withEmail = resolveStack(template, { ...TEST_STACK, parameters: { ...TEST_STACK.parameters, AlarmEmail: 'ops@example.com' } });
-    expect(withEmail.properties('ReconcileErrorsAlarm').AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:shop-peers-AlarmTopic']);
+    const withEmail = resolveStack(template, {
+      ...TEST_STACK,
+      parameters: { ...TEST_STACK.parameters, AlarmEmail: 'ops@example.com' },
+    });
+    expect(withEmail.properties('ReconcileErrorsAlarm').AlarmActions).toEqual([
+      'arn:aws:sns:eu-west-1:123456789012:shop-peers-AlarmTopic',
+    ]);
   });
 
   it('has a dashboard whose body is JSON and graphs every metric the code emits', () => {
-    const body = JSON.parse(stack.properties('Dashboard').DashboardBody as string) as { widgets: { properties: { metrics?: unknown[][] } }[] };
-    const graphed = new Set(body.widgets.flatMap((widget) => (widget.properties.metrics ?? []).map((metric) => metric[1])));
+    const body = JSON.parse(stack.properties('Dashboard').DashboardBody as string) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const graphed = new Set(
+      body.widgets.flatMap((widget) => (widget.properties.metrics ?? []).map((metric) => metric[1])),
+    );
     for (const name of Object.values(METRIC)) expect(graphed).toContain(name);
     expect(graphed).toContain('ApproximateNumberOfMessagesVisible');
   });

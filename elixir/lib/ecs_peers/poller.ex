@@ -6,14 +6,24 @@ defmodule EcsPeers.Poller do
   Each poll:
 
     1. fetches the parameter (one signed `GetParameter`);
-    2. stops there when its `Version` is the one last applied (unless a connection
-       failed last time or `:resync_interval` has passed: then the last applied set is
-       reconciled again, without decoding anything);
+    2. stops there when its `Version` is the one last applied (unless the last poll
+       failed to connect someone or disconnected someone, or `:resync_interval` has
+       passed: then the last applied set is reconciled again, without decoding
+       anything);
     3. parses and validates the value (`EcsPeers.PeerSet`);
-    4. connects, concurrently, to every node of the set that is not connected (never to
-       itself), each attempt bounded by `:connect_timeout`;
-    5. with `prune: true`, disconnects the connected nodes with the pruned basename that
-       are no longer in the set.
+    4. with `prune: true`, disconnects the connected nodes with the pruned basename that
+       are no longer in the set;
+    5. connects, concurrently, to every node of the set that is not connected (never to
+       itself), each attempt bounded by `:connect_timeout`.
+
+  A node that has been in an applied set and is no longer in it is *draining* (ECS is
+  stopping its task and the Lambda dropped it): it stops connecting to anyone, so the
+  others' prune keeps it out. A node that has not yet appeared in the set (a new task,
+  before the Lambda publishes it) connects as usual.
+
+  After a poll that disconnected someone, the next poll reconciles again: OTP's
+  `global` (with `prevent_overlapping_partitions`, the default since OTP 25) may cut
+  healthy links when a node is disconnected, and they are re-made at once.
 
   Any error (AWS, credentials, a malformed value) keeps the last good state: nothing is
   disconnected, the error is logged once (until it changes or goes away), and the
@@ -79,6 +89,8 @@ defmodule EcsPeers.Poller do
     nodes: [],
     applied_at: nil,
     retry?: false,
+    member?: false,
+    draining?: false,
     last_error: nil,
     last_failed: []
   ]
@@ -336,9 +348,12 @@ defmodule EcsPeers.Poller do
 
   defp reconcile(state, desired, result) do
     me = node()
+    member? = me in desired
+    # A node that was in the set and has left it is draining (its task is stopping): it
+    # stops connecting, so the others' prune keeps it out instead of fighting it.
+    draining? = state.member? and not member?
+    log_draining(state, draining?)
     connected = call(state.list_nodes, [])
-    to_connect = (desired -- connected) -- [me]
-    {ok, failed} = connect_all(state, to_connect)
 
     to_disconnect =
       if state.prune do
@@ -352,12 +367,18 @@ defmodule EcsPeers.Poller do
       end
 
     disconnected = disconnect_all(state, to_disconnect)
+    to_connect = if draining?, do: [], else: (desired -- connected) -- [me]
+    {ok, failed} = connect_all(state, to_connect)
 
     state = %{
       state
       | nodes: desired,
         applied_at: System.monotonic_time(:millisecond),
-        retry?: failed != [],
+        # Look again next poll after a failed connect, or after a disconnect: OTP's
+        # global (prevent_overlapping_partitions) may cut healthy links in response.
+        retry?: failed != [] or disconnected != [],
+        member?: state.member? or member?,
+        draining?: draining?,
         last_failed: log_failed(state, failed)
     }
 
@@ -370,6 +391,15 @@ defmodule EcsPeers.Poller do
 
     {report, state}
   end
+
+  defp log_draining(%{draining?: false} = state, true) do
+    Logger.info(
+      "#{prefix(state)} #{node()} has left the peer set (its task is stopping?): " <>
+        "no longer connecting to peers"
+    )
+  end
+
+  defp log_draining(_state, _draining?), do: :ok
 
   defp connect_all(_state, []), do: {[], []}
 

@@ -16,6 +16,7 @@
 #   disconnect NODE   -> @@disconnect true|false|ignored
 #   discovery         -> @@discovery alive|dead|none
 #   status            -> @@status <inspect(EcsPeers.status/1)>
+#   state             -> @@state <inspect(:sys.get_state/1) of the EcsPeers process>   (debugging)
 #   stop_discovery    -> @@stop_discovery ok      (as when the app shuts down: the node stays up)
 #   EOF on stdin      -> the node halts (the test closed the Port or died)
 
@@ -77,6 +78,9 @@ defmodule EcsPeers.Test.PeerNode do
   defp handle(["status"], pid) when is_pid(pid),
     do:
       reply("status", inspect(EcsPeers.status(pid), limit: :infinity, printable_limit: :infinity))
+
+  defp handle(["state"], pid) when is_pid(pid),
+    do: reply("state", inspect(:sys.get_state(pid), limit: :infinity, printable_limit: 4096))
 
   defp handle(["stop_discovery"], pid) when is_pid(pid) do
     GenServer.stop(pid)

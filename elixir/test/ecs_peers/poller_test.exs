@@ -140,6 +140,18 @@ defmodule EcsPeers.PollerTest do
       assert log =~ "disconnected from 1 node(s) no longer in the peer set: shop@10.0.0.9"
     end
 
+    test "after pruning, the next poll reconciles again (global may have cut links)", %{
+      cluster: cluster
+    } do
+      {_agent, fetch} = fetcher(ok(1, @v1))
+      pid = start!(fetch, cluster, prune: true, basename: "shop")
+      assert_received {:disconnect, :"shop@10.0.0.9"}
+      # As global does: a healthy link dropped in response to the prune.
+      FakeCluster.set_connected(cluster, [:"shop@10.0.0.2"])
+      assert %{result: :resynced, connected: [:"shop@10.0.0.1"]} = EcsPeers.poll_now(pid)
+      assert %{result: :unchanged} = EcsPeers.poll_now(pid)
+    end
+
     test "without prune: disconnects nobody", %{cluster: cluster} do
       {_agent, fetch} = fetcher(ok(1, @v1))
       start!(fetch, cluster, basename: "shop")

@@ -46,6 +46,44 @@ defmodule EcsPeers.SelfNodeTest do
     refute_received {:disconnect, _}
   end
 
+  test "a node dropped from the set stops connecting (draining); a new node connects" do
+    me = node()
+    [base, _] = me |> Atom.to_string() |> String.split("@")
+    peer = :"#{base}@10.0.0.2"
+    {:ok, answer} = Agent.start_link(fn -> {1, [peer]} end)
+
+    fetch = fn _ ->
+      {version, nodes} = Agent.get(answer, & &1)
+      {:ok, %{version: version, value: value(nodes)}}
+    end
+
+    cluster = FakeCluster.start!()
+
+    pid =
+      start_supervised!(
+        {EcsPeers,
+         [parameter: "/p", fetch: fetch, polling_interval: 60_000] ++ FakeCluster.seams(cluster)}
+      )
+
+    # Not yet in the set (a new task): it connects.
+    assert %{version: 1} = EcsPeers.status(pid)
+    assert_received {:connect, ^peer}
+
+    # In the set, then dropped from it: it connects no more, even when a link is lost.
+    Agent.update(answer, fn _ -> {2, [me, peer]} end)
+    assert %{result: :applied} = EcsPeers.poll_now(pid)
+    FakeCluster.set_connected(cluster, [])
+    Agent.update(answer, fn _ -> {3, [peer]} end)
+
+    log =
+      capture_log(fn ->
+        assert %{result: :applied, connected: []} = EcsPeers.poll_now(pid)
+      end)
+
+    refute_received {:connect, ^peer}
+    assert log =~ "has left the peer set"
+  end
+
   test "the default connect function fails cleanly on an address where no node runs" do
     [base, _] = node() |> Atom.to_string() |> String.split("@")
     absent = "#{base}x@127.0.0.1"

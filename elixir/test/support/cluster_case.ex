@@ -4,8 +4,9 @@ defmodule EcsPeers.Test.ClusterCase do
   test module, BEAM nodes per test, and polling helpers.
 
   Everything is torn down in `on_exit`, also when a test fails: the nodes are stopped by
-  ExUnit's supervisor, then `EcsPeers.Test.NetNS.destroy/1` kills whatever still runs in
-  the namespaces and deletes them.
+  ExUnit's supervisor, each test's host namespaces are removed when it ends, and the hub
+  (moto_server) when the module ends; `EcsPeers.Test.NetNS` kills whatever still runs in
+  a namespace before deleting it.
   """
   use ExUnit.CaseTemplate
 
@@ -41,6 +42,8 @@ defmodule EcsPeers.Test.ClusterCase do
     servers =
       Enum.map(hosts, fn {host, ip} ->
         ns = NetNS.add_host!(net, host, ip)
+        # The test's hosts go when the test ends; the hub stays for the module.
+        ExUnit.Callbacks.on_exit(fn -> NetNS.remove(ns) end)
 
         spec =
           ClusterNode.child_spec(
@@ -105,6 +108,48 @@ defmodule EcsPeers.Test.ClusterCase do
           Process.sleep(50)
           do_eventually(fun, deadline, message)
         end
+    end
+  end
+
+  @doc """
+  Samples `sample.()` every 100 ms until `ok?.(state)` has held for `window` ms in a row,
+  and flunks if that has not happened `timeout` ms from now: the system converges to a
+  state and stays there, whatever it went through before. The failure message is
+  `message.(timeline)`, where the timeline lists every state seen, with the ms at which
+  it appeared. Returns the ms after which the stable state began.
+  """
+  def eventually_stable(sample, ok?, timeout, window, message) do
+    started = System.monotonic_time(:millisecond)
+    do_stable(sample, ok?, {started, started + timeout, window}, nil, [], message)
+  end
+
+  defp do_stable(sample, ok?, {started, deadline, window} = limits, since, timeline, message) do
+    now = System.monotonic_time(:millisecond)
+    state = sample.()
+
+    timeline =
+      case timeline do
+        [{_, ^state} | _] -> timeline
+        _ -> [{now - started, state} | timeline]
+      end
+
+    since = if ok?.(state), do: since || now, else: nil
+
+    cond do
+      since != nil and now - since >= window ->
+        since - started
+
+      now >= deadline ->
+        text =
+          timeline
+          |> Enum.reverse()
+          |> Enum.map_join("\n", fn {t, state} -> "  +#{t} ms: #{inspect(state)}" end)
+
+        ExUnit.Assertions.flunk(message.(text))
+
+      true ->
+        Process.sleep(100)
+        do_stable(sample, ok?, limits, since, timeline, message)
     end
   end
 

@@ -40,7 +40,9 @@ defmodule EcsPeers.Test.ClusterMoto do
           id: :moto_server,
           label: "moto_server",
           ns: hub,
-          argv: [moto_server!(), "-H", "0.0.0.0", "-p", Integer.to_string(@port)]
+          argv: [moto_server!(), "-H", "0.0.0.0", "-p", Integer.to_string(@port)],
+          # Without auth, whatever the test VM's environment says (other tests may set it).
+          env: [{"INITIAL_NO_AUTH_ACTION_COUNT", false}]
         )
       )
 

@@ -50,10 +50,14 @@ defmodule EcsPeers.Test.ClusterNode do
         {"AWS_DEFAULT_REGION", "us-east-1"},
         {"AWS_ACCESS_KEY_ID", "test"},
         {"AWS_SECRET_ACCESS_KEY", "test"},
-        # Inherited from the test VM's environment, they would override the endpoint above.
+        # Inherited from the test VM's environment, they would override the endpoint or
+        # the credentials above.
         {"AWS_ENDPOINT_URL_SSM", false},
         {"AWS_SESSION_TOKEN", false},
-        {"AWS_PROFILE", false}
+        {"AWS_PROFILE", false},
+        {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", false},
+        {"AWS_CONTAINER_CREDENTIALS_FULL_URI", false},
+        {"AWS_CONTAINER_AUTHORIZATION_TOKEN", false}
       ] ++ discovery_env
 
     argv =

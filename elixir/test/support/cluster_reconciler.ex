@@ -32,9 +32,15 @@ defmodule EcsPeers.Test.ClusterReconciler do
         {"AWS_SECRET_ACCESS_KEY", "test"}
       ] ++ Enum.map(env, fn {k, v} -> {to_string(k), v} end)
 
+    # A clean environment, as in Lambda: no AWS_* of the test VM's can leak in.
+    base = [
+      {"PATH", System.get_env("PATH", "/usr/bin:/bin")},
+      {"HOME", System.get_env("HOME", "/root")}
+    ]
+
     argv =
-      ["env", "-u", "AWS_PROFILE", "-u", "AWS_SESSION_TOKEN"] ++
-        Enum.map(lambda_env, fn {k, v} -> "#{k}=#{v}" end) ++
+      ["env", "-i"] ++
+        Enum.map(base ++ lambda_env, fn {k, v} -> "#{k}=#{v}" end) ++
         [node!(), "--input-type=module", "-e", script]
 
     task =

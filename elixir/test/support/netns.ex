@@ -78,7 +78,10 @@ defmodule EcsPeers.Test.NetNS do
     try do
       ip!(["netns", "add", net.hub])
       ip!(["-n", net.hub, "link", "set", "lo", "up"])
-      ip!(["-n", net.hub, "link", "add", "br0", "type", "bridge"])
+      # A fixed MAC: otherwise the bridge takes the lowest MAC of its ports, changes it
+      # when a host is added, and the hosts' ARP caches point at a MAC it no longer
+      # answers to (moto becomes unreachable for ~30 s).
+      ip!(["-n", net.hub, "link", "add", "br0", "address", bridge_mac(), "type", "bridge"])
       ip!(["-n", net.hub, "addr", "add", "#{@bridge_ip}/#{@prefix_len}", "dev", "br0"])
       ip!(["-n", net.hub, "link", "set", "br0", "up"])
       net
@@ -87,6 +90,14 @@ defmodule EcsPeers.Test.NetNS do
         destroy(net)
         reraise error, __STACKTRACE__
     end
+  end
+
+  # Locally administered, unicast.
+  defp bridge_mac do
+    <<a, b, c, d, e>> = :crypto.strong_rand_bytes(5)
+
+    [0x02, a, b, c, d, e]
+    |> Enum.map_join(":", &(&1 |> Integer.to_string(16) |> String.pad_leading(2, "0")))
   end
 
   @doc """
@@ -152,17 +163,23 @@ defmodule EcsPeers.Test.NetNS do
     |> Enum.filter(&String.starts_with?(&1, prefix <> "-"))
   end
 
+  @doc "Kills every process in one namespace and deletes it. Idempotent."
+  @spec remove(String.t()) :: :ok
+  def remove(ns), do: delete_all([ns])
+
   @doc "Kills every process in the network's namespaces and deletes them. Idempotent."
   @spec destroy(t() | String.t()) :: :ok
   def destroy(%__MODULE__{prefix: prefix}), do: destroy(prefix)
 
-  def destroy(prefix) when is_binary(prefix) do
-    nss = namespaces(prefix)
+  def destroy(prefix) when is_binary(prefix), do: prefix |> namespaces() |> delete_all()
+
+  defp delete_all(nss) do
     kill_all(nss, "TERM")
     wait_empty(nss, 30)
     kill_all(nss, "KILL")
     wait_empty(nss, 20)
     Enum.each(nss, &System.cmd(ip_path!(), ["netns", "del", &1], stderr_to_stdout: true))
+    :ok
   end
 
   @doc "OS pids of the processes living in namespace `ns`."

@@ -15,7 +15,10 @@ export const TEMPLATE_PATH = path.join(ROOT, 'template.yaml');
 export interface Template {
   Parameters: Record<string, { Type: string; Default?: string | number; AllowedPattern?: string }>;
   Conditions?: Record<string, unknown>;
-  Resources: Record<string, { Type: string; Condition?: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+  Resources: Record<
+    string,
+    { Type: string; Condition?: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  >;
   Outputs?: Record<string, { Value: unknown; Condition?: string }>;
 }
 
@@ -43,8 +46,24 @@ export const TEST_STACK: StackContext = {
 };
 
 const ALL_FUNCTIONS = [
-  'Ref', 'Condition', 'Fn::Sub', 'Fn::GetAtt', 'Fn::Base64', 'Fn::GetAZs', 'Fn::ImportValue', 'Fn::If', 'Fn::Equals',
-  'Fn::Not', 'Fn::And', 'Fn::Or', 'Fn::Join', 'Fn::Select', 'Fn::Split', 'Fn::FindInMap', 'Fn::Cidr', 'Fn::Length',
+  'Ref',
+  'Condition',
+  'Fn::Sub',
+  'Fn::GetAtt',
+  'Fn::Base64',
+  'Fn::GetAZs',
+  'Fn::ImportValue',
+  'Fn::If',
+  'Fn::Equals',
+  'Fn::Not',
+  'Fn::And',
+  'Fn::Or',
+  'Fn::Join',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::FindInMap',
+  'Fn::Cidr',
+  'Fn::Length',
   'Fn::ToJsonString',
 ];
 
@@ -73,7 +92,8 @@ const CFN_SCHEMA = DEFAULT_SCHEMA.extend(
  *
  * @param file - template path (default: the project's template.yaml)
  */
-export const loadTemplate = (file = TEMPLATE_PATH): Template => load(readFileSync(file, 'utf8'), { schema: CFN_SCHEMA }) as Template;
+export const loadTemplate = (file = TEMPLATE_PATH): Template =>
+  load(readFileSync(file, 'utf8'), { schema: CFN_SCHEMA }) as Template;
 
 const NO_VALUE = Symbol('AWS::NoValue');
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Invokes a built handler bundle once, the way Lambda does: a fresh Node.js process whose environment is the
+// function's configuration, the bundle imported (cold start: configuration validated, clients created), then
+// handler(event, context) awaited.
+//
+//   node scripts/local/invoke-built.mjs dist/reconcile/index.mjs '{"dryRun":true}'
+//
+// The handler's own log lines go to stdout as usual; the last line is `RESULT <json>` (the handler's return
+// value) or `FAILED <json>` (the error's name and message), and the exit code is 0 or 1.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [bundle, eventJson = '{}'] = process.argv.slice(2);
+if (!bundle) {
+  console.error("usage: node scripts/local/invoke-built.mjs BUNDLE.mjs ['EVENT JSON']");
+  process.exit(2);
+}
+
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'reconcile';
+const deadline = Date.now() + 60_000;
+const context = {
+  awsRequestId: randomUUID(),
+  functionName,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
+  memoryLimitInMB: '256',
+  logGroupName: `/aws/lambda/${functionName}`,
+  logStreamName: 'local',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  done: () => {},
+  fail: () => {},
+  succeed: () => {},
+};
+
+try {
+  const module = await import(pathToFileURL(path.resolve(bundle)).href);
+  const result = await module.handler(JSON.parse(eventJson), context);
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+} catch (error) {
+  const failure =
+    error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+  // The AWS error behind a reconciler error: its HTTP status and, when the SDK could not parse it, the raw body.
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause && typeof cause === 'object') {
+    const status = cause.$metadata?.httpStatusCode ?? cause.$response?.statusCode;
+    failure.cause = { name: cause.name, ...(status ? { httpStatusCode: status } : {}) };
+    const body = [cause.$responseBodyText, cause.$response?.body].find((text) => typeof text === 'string');
+    if (body) failure.cause.body = body.slice(0, 2000);
+  }
+  process.stdout.write(`FAILED ${JSON.stringify(failure)}\n`);
+  process.exitCode = 1;
+}
