@@ -153,7 +153,7 @@ defmodule EcsPeers.ClusterTest do
     resync = 3 * interval
     parameter = "/ecs-peers/drain"
     ips = ["10.5.0.1", "10.5.0.2", "10.5.0.3"]
-    ClusterMoto.put_peer_set!(moto, parameter, peers(ips))
+    listed = ClusterMoto.put_peer_set!(moto, parameter, peers(ips))
 
     discovery = [
       parameter: parameter,
@@ -168,6 +168,9 @@ defmodule EcsPeers.ClusterTest do
       "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
     end)
 
+    # Every node has seen itself listed (so 10.5.0.3 is a member that leaves, not a new
+    # node that is not listed yet).
+    await_applied(nodes, listed, 10 * interval)
     ClusterMoto.put_peer_set!(moto, parameter, peers(["10.5.0.1", "10.5.0.2"]))
 
     settled = %{

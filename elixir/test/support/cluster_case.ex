@@ -77,6 +77,22 @@ defmodule EcsPeers.Test.ClusterCase do
     |> Map.new(fn {:ok, pair} -> pair end)
   end
 
+  @doc "Waits until every node's EcsPeers has applied parameter version `version` or later."
+  def await_applied(nodes, version, timeout) do
+    eventually(
+      fn ->
+        Enum.all?(nodes, fn {_ip, node} -> (ClusterNode.applied_version(node) || 0) >= version end)
+      end,
+      timeout,
+      fn ->
+        applied = Map.new(nodes, fn {ip, node} -> {ip, ClusterNode.applied_version(node)} end)
+
+        "not every node applied version #{version} within #{timeout} ms: #{inspect(applied)}\n" <>
+          outputs(nodes)
+      end
+    )
+  end
+
   @doc "True when every node in `nodes` sees exactly the others plus `extra` names."
   def full_mesh?(views, extra \\ []) do
     names = Map.keys(views)

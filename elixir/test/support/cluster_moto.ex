@@ -101,14 +101,14 @@ defmodule EcsPeers.Test.ClusterMoto do
     end
   end
 
-  @doc "SSM PutParameter (String, overwrite)."
+  @doc "SSM PutParameter (String, overwrite); returns the new version."
   def put_parameter!(moto, name, value),
-    do: call!(moto, %{op: "put_parameter", name: name, value: value})
+    do: call!(moto, %{op: "put_parameter", name: name, value: value})["version"]
 
   @doc "SSM GetParameter's value, nil when the parameter does not exist."
   def get_parameter!(moto, name), do: call!(moto, %{op: "get_parameter", name: name})["value"]
 
-  @doc "Writes a peer set in the library's format."
+  @doc "Writes a peer set in the library's format; returns the new version."
   def put_peer_set!(moto, name, nodes),
     do: put_parameter!(moto, name, ClusterJSON.encode!(%{version: 1, nodes: nodes}))
 

@@ -114,6 +114,14 @@ defmodule EcsPeers.Test.ClusterNode do
     end
   end
 
+  @doc "The parameter version the node's EcsPeers has applied (`EcsPeers.status/1`), or nil."
+  def applied_version(node) do
+    case Regex.run(~r/version: (\d+)/, status(node)) do
+      [_, version] -> String.to_integer(version)
+      nil -> nil
+    end
+  end
+
   @doc "Stops the node's EcsPeers process, as an app shutting down would; the node stays up."
   def stop_discovery(node) do
     case ClusterPort.request(node, "stop_discovery") do
