@@ -95,8 +95,7 @@ defmodule EcsPeers.ReconcilerChainTest do
         "#{inspect(expected)}: #{inspect(views(nodes))}\n" <> outputs(nodes)
     end)
 
-    meshed_after = now() - written_at
-    note("chain: first run #{inspect(report)}; meshed #{meshed_after} ms after it returned")
+    note("chain: first run #{inspect(report)}; meshed #{now() - written_at} ms after it returned")
 
     # Nothing changed in ECS: the second run writes nothing.
     report = ClusterReconciler.run!(net, @lambda_env)
@@ -104,16 +103,16 @@ defmodule EcsPeers.ReconcilerChainTest do
     assert report["written"] == false
     assert Enum.sort(report["nodes"]) == expected
 
-    # The first task stops. Its container is shutting down: its EcsPeers is already gone,
-    # the BEAM node still runs and is still connected until the others prune it.
+    # The first task stops. Its container is draining: its BEAM node, EcsPeers included,
+    # still runs (until ECS kills it) and is connected until the others prune it; having
+    # seen itself listed, it must not reconnect once it is dropped.
+    await_applied(nodes, report["version"], 3 * @interval)
     [gone | staying] = peers
     gone_node = node_name(gone["ip"])
     gone_server = nodes[gone["ip"]]
-    ClusterNode.stop_discovery(gone_server)
     stop_task!(moto, @cluster, gone)
 
     report = ClusterReconciler.run!(net, @lambda_env)
-    rewritten_at = now()
     staying_names = staying |> Enum.map(&node_name(&1["ip"])) |> Enum.sort()
 
     assert report["removed"] == [gone_node], "report: #{inspect(report)}"
@@ -123,28 +122,26 @@ defmodule EcsPeers.ReconcilerChainTest do
     assert published(moto) |> Enum.sort() == staying_names
 
     staying_nodes = Map.delete(nodes, gone["ip"])
+    staying_views = fn -> views(staying_nodes) end
 
-    eventually(
-      fn -> full_mesh?(views(staying_nodes)) end,
-      2 * @interval - (now() - rewritten_at),
-      fn ->
-        "#{gone_node} still connected #{2 * @interval} ms after the reconciler dropped it " <>
-          "(meshed #{meshed_after} ms after the first write): #{inspect(views(nodes))}\n" <>
+    # OTP's global (prevent_overlapping_partitions) may cut the staying nodes' own link
+    # when they disconnect the stopped one; the loop repairs it on its next poll. So: the
+    # end state within three polling intervals, then held for two.
+    converge = 3 * @interval
+    window = 2 * @interval
+
+    took =
+      eventually_stable(staying_views, &full_mesh?/1, converge + window, window, fn timeline ->
+        "within #{converge + window} ms after the reconciler dropped #{gone_node}, the staying nodes " <>
+          "did not hold a mesh of their own for #{window} ms. What they saw:\n#{timeline}\n" <>
           outputs(nodes)
-      end
-    )
-
-    pruned_after = now() - rewritten_at
+      end)
 
     note(
-      "chain: after StopTask #{inspect(report)}; #{gone_node} pruned #{pruned_after} ms after it returned"
+      "chain: after StopTask #{inspect(report)}; #{gone_node} pruned for good #{took} ms after it returned"
     )
 
-    always(fn -> full_mesh?(views(staying_nodes)) end, 2 * @interval, fn ->
-      "#{gone_node} came back: #{inspect(views(nodes))}\n" <> outputs(nodes)
-    end)
-
     assert ClusterNode.nodes(gone_server) == [],
-           "#{gone_node} still sees #{inspect(ClusterNode.nodes(gone_server))} (pruned after #{pruned_after} ms)"
+           "#{gone_node} still sees #{inspect(ClusterNode.nodes(gone_server))}"
   end
 end
