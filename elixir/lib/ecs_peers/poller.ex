@@ -349,14 +349,18 @@ defmodule EcsPeers.Poller do
   defp reconcile(state, desired, result) do
     me = node()
     member? = me in desired
+    # An empty set read by a running node is wrong at least about that node (tags removed,
+    # a reconciler pointed elsewhere): it never prunes or drains, so it cannot split the cluster.
+    empty? = desired == []
+    log_empty(state, empty?)
     # A node that was in the set and has left it is draining (its task is stopping): it
     # stops connecting, so the others' prune keeps it out instead of fighting it.
-    draining? = state.member? and not member?
+    draining? = state.member? and not member? and not empty?
     log_draining(state, draining?)
     connected = call(state.list_nodes, [])
 
     to_disconnect =
-      if state.prune do
+      if state.prune and not empty? do
         prune_basename = state.basename || PeerSet.basename(me)
 
         Enum.filter(connected, fn n ->
@@ -400,6 +404,15 @@ defmodule EcsPeers.Poller do
   end
 
   defp log_draining(_state, _draining?), do: :ok
+
+  defp log_empty(%{nodes: nodes} = state, true) when nodes != [] do
+    Logger.warning(
+      "#{prefix(state)} the peer set is empty although #{node()} is running: " <>
+        "keeping the current connections (check the reconciler's TASK_TAGS and ECS_CLUSTER)"
+    )
+  end
+
+  defp log_empty(_state, _empty?), do: :ok
 
   defp connect_all(_state, []), do: {[], []}
 

@@ -159,10 +159,20 @@ defmodule EcsPeers.PollerTest do
       refute_received {:disconnect, _}
     end
 
-    test "an empty set prunes every node of the basename", %{cluster: cluster} do
-      {_agent, fetch} = fetcher(ok(1, ~s({"version":1,"nodes":[]})))
-      capture_log(fn -> start!(fetch, cluster, prune: true, basename: "shop") end)
-      assert FakeCluster.list_nodes(cluster) == [:"admin@10.0.0.8", :"rem-1234-shop@10.0.0.1"]
+    test "an empty set prunes nobody: a running node reading it knows it is wrong", %{
+      cluster: cluster
+    } do
+      {agent, fetch} = fetcher(ok(1, @v1))
+      {pid, _log} = with_log(fn -> start!(fetch, cluster, prune: true, basename: "shop") end)
+      before = FakeCluster.list_nodes(cluster)
+      flush_calls()
+      set(agent, ok(2, ~s({"version":1,"nodes":[]})))
+
+      log = capture_log(fn -> assert %{result: :applied} = EcsPeers.poll_now(pid) end)
+
+      refute_received {:disconnect, _}
+      assert FakeCluster.list_nodes(cluster) == before
+      assert log =~ "the peer set is empty although"
     end
   end
 
