@@ -2,11 +2,9 @@
  * Lambda entry point of the ecs-peers reconciler. Configuration is validated and the AWS clients are created
  * once, at cold start; a bad environment fails the init with an error naming the variable.
  */
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createClients } from '../lib/clients.js';
 import { loadConfig } from '../lib/config.js';
 import { createHandler } from '../lib/handler.js';
 
@@ -17,16 +15,8 @@ const NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE || 'EcsPeers';
 const logger = new Logger({ serviceName: SERVICE });
 const metrics = new Metrics({ serviceName: SERVICE, namespace: NAMESPACE });
 
-// Adaptive retries back off and rate-limit the client when AWS throttles (shared per-account token buckets).
-const retry = { retryMode: 'adaptive', maxAttempts: 5 } as const;
-
-export const handler = createHandler({
-  config: loadConfig(process.env),
-  clients: {
-    tagging: new ResourceGroupsTaggingAPIClient(retry),
-    ecs: new ECSClient(retry),
-    ssm: new SSMClient(retry),
-  },
-  logger,
-  metrics,
-});
+/**
+ * The Lambda handler: accepts a scheduled event, an "ECS Task State Change" event, an SQS batch of them, or a
+ * manual payload (`{}`, `{"force":true}`, `{"dryRun":true}`), and returns the run's report.
+ */
+export const handler = createHandler({ config: loadConfig(process.env), clients: createClients(), logger, metrics });

@@ -14,12 +14,19 @@ export interface Config {
   nodeBasename: string;
 }
 
+// SSM's own rules, checked here so that a bad name fails at cold start rather than at the first write.
 const parameterName = z
   .string()
   .min(1)
-  .max(2048)
+  .max(1011)
   .regex(/^[a-zA-Z0-9_.\-/]+$/, 'only letters, digits and _ . - / are allowed in an SSM parameter name')
-  .refine((name) => !name.includes('//'), 'must not contain //');
+  .refine(
+    (name) => !name.includes('/') || name.startsWith('/'),
+    'a name with / must start with /, e.g. /ecs-peers/shop',
+  )
+  .refine((name) => !name.includes('//') && !name.endsWith('/'), 'must not contain // or end with /')
+  .refine((name) => !/^\/?(aws|ssm)/i.test(name), 'must not begin with aws or ssm (reserved by AWS)')
+  .refine((name) => name.split('/').length - 1 <= 15, 'may have at most 15 levels');
 
 const tagValue = z.string().max(256);
 const taskTags = z

@@ -1,4 +1,5 @@
 export type { ApiCalls } from './apiCalls.js';
+export { createClients } from './clients.js';
 export { clusterName, loadConfig, type Config } from './config.js';
 export * from './errors.js';
 export { createHandler, type HandlerDependencies, type HandlerResult } from './handler.js';

@@ -26,10 +26,13 @@ step "template: cfn-lint, sam validate, sam build, built artifact on moto"
 bash scripts/check-template.sh
 
 step "elixir: unit, moto, BEAM clusters in network namespaces"
-if [ "$(id -u)" -ne 0 ]; then
-  echo "the Elixir cluster tests create network namespaces: run scripts/test.sh as root (CI does)" >&2
+probe="ecsp-probe-$$"
+if [ "$(id -u)" -ne 0 ] || ! ip netns add "$probe" 2>/dev/null; then
+  echo "the Elixir cluster tests create network namespaces (ip netns, veth, a bridge): run scripts/test.sh" \
+    "as root on a machine or container with CAP_SYS_ADMIN and CAP_NET_ADMIN (CI does)" >&2
   exit 1
 fi
+ip netns del "$probe"
 (cd elixir && MIX_ENV=test mix compile --warnings-as-errors && mix test)
 
 step "all tests passed"

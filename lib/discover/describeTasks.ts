@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import { countCall, type ApiCalls } from '../apiCalls.js';
+import { countedCall, type ApiCalls } from '../apiCalls.js';
 import { DESCRIBE_TASKS_CONCURRENCY, DESCRIBE_TASKS_MAX_ARNS } from '../constants.js';
 import { DiscoveryError, describeError } from '../errors.js';
 
@@ -22,7 +22,7 @@ const chunk = <T>(items: readonly T[], size: number): T[][] =>
  * @param client - ECS client
  * @param taskArnsByCluster - cluster name -> task ARNs in it
  * @param calls - the run's API call counters
- * @throws DiscoveryError when a call fails or reports a failure other than MISSING
+ * @throws DiscoveryError when a call fails, reports a failure other than MISSING, or leaves a task unaccounted for
  */
 export const describeTasks = async (
   client: ECSClient,
@@ -33,29 +33,56 @@ export const describeTasks = async (
   const requests = [...taskArnsByCluster].flatMap(([cluster, arns]) =>
     chunk(arns, DESCRIBE_TASKS_MAX_ARNS).map((tasks) => ({ cluster, tasks })),
   );
-  const responses = await Promise.all(
-    requests.map((input) =>
-      limit(async () => {
-        countCall(calls, API);
-        try {
-          return await client.send(new DescribeTasksCommand(input));
-        } catch (error) {
-          throw new DiscoveryError(API, `cluster ${input.cluster}: ${describeError(error)}`, { cause: error });
-        }
-      }),
-    ),
-  );
-
   const described: DescribedTasks = { tasks: [], missing: [] };
-  for (const response of responses) {
-    described.tasks.push(...(response.tasks ?? []));
+  let failed = false;
+  const describe = async (input: { cluster: string; tasks: string[] }): Promise<void> => {
+    if (failed) return; // the run has failed already: send nothing more
+    let response;
+    try {
+      response = await countedCall(calls, API, () => client.send(new DescribeTasksCommand(input)));
+    } catch (error) {
+      throw new DiscoveryError(API, `cluster ${input.cluster}: ${describeError(error)}`, { cause: error });
+    }
+    const answered = new Set<string>();
+    for (const task of response.tasks ?? []) {
+      if (task.taskArn) answered.add(task.taskArn);
+      described.tasks.push(task);
+    }
     for (const failure of response.failures ?? []) {
       if (failure.reason !== 'MISSING') {
         const detail = failure.detail ? ` (${failure.detail})` : '';
         throw new DiscoveryError(API, `task ${failure.arn ?? '?'} failed: ${failure.reason ?? 'no reason'}${detail}`);
       }
-      if (failure.arn) described.missing.push(failure.arn);
+      if (failure.arn) {
+        answered.add(failure.arn);
+        described.missing.push(failure.arn);
+      }
     }
+    // A task neither described nor reported failed would silently shrink the set: that is a partial discovery.
+    const unanswered = input.tasks.filter((arn) => !answered.has(arn));
+    if (unanswered.length > 0) {
+      throw new DiscoveryError(
+        API,
+        `cluster ${input.cluster}: no answer for ${unanswered.length} task(s), e.g. ${unanswered[0]}`,
+      );
+    }
+  };
+
+  try {
+    await Promise.all(
+      requests.map((input) =>
+        limit(() =>
+          describe(input).catch((error: unknown) => {
+            failed = true;
+            throw error;
+          }),
+        ),
+      ),
+    );
+  } catch (error) {
+    failed = true;
+    limit.clearQueue();
+    throw error;
   }
   return described;
 };

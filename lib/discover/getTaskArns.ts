@@ -1,5 +1,5 @@
-import { paginateGetResources, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { countCall, type ApiCalls } from '../apiCalls.js';
+import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { countedCall, type ApiCalls } from '../apiCalls.js';
 import { GET_RESOURCES_PAGE_SIZE } from '../constants.js';
 import { DiscoveryError, describeError } from '../errors.js';
 
@@ -20,23 +20,25 @@ export const getTaskArns = async (
   calls: ApiCalls,
 ): Promise<string[]> => {
   const arns = new Set<string>();
-  const pages = paginateGetResources(
-    { client, pageSize: GET_RESOURCES_PAGE_SIZE },
-    {
+  const TagFilters = Object.entries(taskTags).map(([Key, Values]) => ({ Key, Values }));
+  let PaginationToken: string | undefined;
+  do {
+    const input = {
       ResourceTypeFilters: ['ecs:task'],
-      TagFilters: Object.entries(taskTags).map(([Key, Values]) => ({ Key, Values })),
-    },
-  );
-  try {
-    for await (const page of pages) {
-      countCall(calls, API);
-      for (const mapping of page.ResourceTagMappingList ?? []) {
-        if (mapping.ResourceARN) arns.add(mapping.ResourceARN);
-      }
+      TagFilters,
+      ResourcesPerPage: GET_RESOURCES_PAGE_SIZE,
+      ...(PaginationToken ? { PaginationToken } : {}),
+    };
+    let page;
+    try {
+      page = await countedCall(calls, API, () => client.send(new GetResourcesCommand(input)));
+    } catch (error) {
+      throw new DiscoveryError(API, describeError(error), { cause: error });
     }
-  } catch (error) {
-    countCall(calls, API);
-    throw new DiscoveryError(API, describeError(error), { cause: error });
-  }
+    for (const mapping of page.ResourceTagMappingList ?? []) {
+      if (mapping.ResourceARN) arns.add(mapping.ResourceARN);
+    }
+    PaginationToken = page.PaginationToken;
+  } while (PaginationToken);
   return [...arns];
 };

@@ -1,4 +1,5 @@
 import { BASENAME_PATTERN } from '../constants.js';
+import { ConfigError } from '../errors.js';
 
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
@@ -33,12 +34,13 @@ export interface BuiltPeerSet {
  *
  * @param basename - the node name part before `@`
  * @param addresses - private IPv4 addresses of the running tasks
+ * @throws ConfigError for a basename the Elixir side would reject
  * @example
  * buildPeerSet('shop', ['10.0.2.9', '10.0.1.5']).nodes; // ['shop@10.0.1.5', 'shop@10.0.2.9']
  */
 export const buildPeerSet = (basename: string, addresses: readonly string[]): BuiltPeerSet => {
   if (!BASENAME_PATTERN.test(basename)) {
-    throw new RangeError(`node basename ${JSON.stringify(basename)} must be 1-64 letters, digits, _ and -`);
+    throw new ConfigError(`NODE_BASENAME ${JSON.stringify(basename)} must be 1-64 letters, digits, _ and -`);
   }
   const valid = addresses.filter(isIpv4);
   return {

@@ -1,5 +1,5 @@
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { countCall, type ApiCalls } from '../apiCalls.js';
+import { countedCall, type ApiCalls } from '../apiCalls.js';
 import { PublishError } from '../errors.js';
 import { tierFor } from './tier.js';
 
@@ -23,9 +23,10 @@ export const readParameter = async (
   name: string,
   calls: ApiCalls,
 ): Promise<StoredValue | undefined> => {
-  countCall(calls, 'ssm:GetParameter');
   try {
-    const { Parameter } = await client.send(new GetParameterCommand({ Name: name }));
+    const { Parameter } = await countedCall(calls, 'ssm:GetParameter', () =>
+      client.send(new GetParameterCommand({ Name: name })),
+    );
     return { value: Parameter?.Value ?? '', version: Parameter?.Version ?? 0 };
   } catch (error) {
     if (error instanceof ParameterNotFound) return undefined;
@@ -50,10 +51,9 @@ export const writeParameter = async (
   calls: ApiCalls,
 ): Promise<number> => {
   const Tier = tierFor(value);
-  countCall(calls, 'ssm:PutParameter');
   try {
-    const { Version } = await client.send(
-      new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier, Overwrite: true }),
+    const { Version } = await countedCall(calls, 'ssm:PutParameter', () =>
+      client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier, Overwrite: true })),
     );
     return Version ?? 0;
   } catch (error) {

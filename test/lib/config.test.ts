@@ -22,6 +22,10 @@ describe('loadConfig', () => {
     expect(config.cluster).toBe('shop-prod');
   });
 
+  it('accepts a plain parameter name without a path', () => {
+    expect(loadConfig({ ...valid, PEERS_PARAMETER: 'shop-peers' }).peersParameter).toBe('shop-peers');
+  });
+
   it('treats an empty or missing ECS_CLUSTER as every cluster', () => {
     expect(loadConfig({ ...valid, ECS_CLUSTER: '' }).cluster).toBeUndefined();
     expect(loadConfig(valid).cluster).toBeUndefined();
@@ -43,6 +47,12 @@ describe('loadConfig', () => {
     [{ NODE_BASENAME: 'shop app' }, /NODE_BASENAME 1-64 letters/],
     [{ NODE_BASENAME: 'a'.repeat(65) }, /NODE_BASENAME/],
     [{ PEERS_PARAMETER: 'has space' }, /PEERS_PARAMETER only letters/],
+    [{ PEERS_PARAMETER: 'ecs-peers/shop' }, /PEERS_PARAMETER a name with \/ must start with \//],
+    [{ PEERS_PARAMETER: '/ecs-peers/' }, /PEERS_PARAMETER must not contain \/\/ or end with \//],
+    [{ PEERS_PARAMETER: '/aws/peers' }, /PEERS_PARAMETER must not begin with aws or ssm/],
+    [{ PEERS_PARAMETER: 'SSM-peers' }, /PEERS_PARAMETER must not begin with aws or ssm/],
+    [{ PEERS_PARAMETER: `/${'a'.repeat(1011)}` }, /PEERS_PARAMETER/],
+    [{ PEERS_PARAMETER: '/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p' }, /PEERS_PARAMETER may have at most 15 levels/],
     [{ ECS_CLUSTER: 'arn:aws:ecs:eu-west-1:123:cluster/x' }, /ECS_CLUSTER an ARN must look like/],
     [{ ECS_CLUSTER: 'bad name!' }, /ECS_CLUSTER a cluster name/],
   ])('rejects %j with an error naming the variable', (change, message) => {

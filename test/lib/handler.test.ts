@@ -59,6 +59,7 @@ describe('the reconcile handler', () => {
     const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, context);
     expect(result).toMatchObject({ trigger: 'schedule', nodes: [`shop@${taskIp(1)}`], changed: true, written: true });
     expect(result.batchItemFailures).toBeUndefined();
+    expect(logs.info).toHaveBeenCalledTimes(1);
     expect(logs.info).toHaveBeenCalledWith('reconciled: parameter written', { report: result });
     expect(added).toHaveBeenCalledWith(METRIC.peers, 'Count', 1);
     expect(added).toHaveBeenCalledWith(METRIC.success, 'Count', 1);
@@ -87,6 +88,15 @@ describe('the reconcile handler', () => {
     const result = await handler({ Records: records }, context);
     expect(result).toMatchObject({ trigger: 'sqs', written: true, batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(1);
+  });
+
+  it('makes no AWS call for an SQS batch whose events are all about other clusters', async () => {
+    const { handler } = setup();
+    const body = JSON.stringify(taskEvent('staging'));
+    const result = await handler({ Records: [{ eventSource: 'aws:sqs', messageId: 'm0', body }] }, context);
+    expect(result).toMatchObject({ trigger: 'sqs', written: false, batchItemFailures: [] });
+    expect(result.ignored).toMatch(/cluster staging, not prod/);
+    expect([...tagging.calls(), ...ecs.calls(), ...ssm.calls()]).toHaveLength(0);
   });
 
   it('returns a report without writing on a dry run', async () => {

@@ -125,7 +125,7 @@ describe('the triggers', () => {
     const { RedrivePolicy } = stack.properties('TaskEventsQueue');
     expect(RedrivePolicy.deadLetterTargetArn).toBe(stack.arn('DeadLetterQueue'));
     expect(RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(2);
-    expect(RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(10);
+    expect(RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(30);
   });
 });
 

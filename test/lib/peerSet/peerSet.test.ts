@@ -1,3 +1,4 @@
+import { ConfigError } from '../../../lib/errors.js';
 import {
   buildPeerSet,
   decodePeerSet,
@@ -35,7 +36,7 @@ describe('buildPeerSet', () => {
   });
 
   it('refuses a basename the Elixir side would reject', () => {
-    expect(() => buildPeerSet('shop@x', [])).toThrow(RangeError);
+    expect(() => buildPeerSet('shop@x', [])).toThrow(ConfigError);
   });
 
   it('builds an empty set from no tasks', () => {
