@@ -88,7 +88,6 @@ defmodule EcsPeers.ClusterTest do
     parameter = "/ecs-peers/prune"
     ips = ["10.2.0.1", "10.2.0.2", "10.2.0.3"]
     cookie = cookie()
-    ClusterMoto.put_peer_set!(moto, parameter, peers(ips))
 
     discovery = [
       parameter: parameter,
@@ -97,11 +96,7 @@ defmodule EcsPeers.ClusterTest do
       resync_interval: resync
     ]
 
-    nodes = start_nodes!(net, hosts("b", ips), cookie: cookie, discovery: discovery)
-
-    eventually(fn -> full_mesh?(views(nodes)) end, 10 * interval, fn ->
-      "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
-    end)
+    {nodes, _version} = start_mesh!(net, moto, "b", ips, cookie, discovery)
 
     # shop@10.2.0.9 is not in the set (say, a task the reconciler already dropped);
     # admin@10.2.0.8 has another basename (say, a remote console): prune must spare it.
@@ -153,7 +148,6 @@ defmodule EcsPeers.ClusterTest do
     resync = 3 * interval
     parameter = "/ecs-peers/drain"
     ips = ["10.5.0.1", "10.5.0.2", "10.5.0.3"]
-    listed = ClusterMoto.put_peer_set!(moto, parameter, peers(ips))
 
     discovery = [
       parameter: parameter,
@@ -162,11 +156,7 @@ defmodule EcsPeers.ClusterTest do
       resync_interval: resync
     ]
 
-    nodes = start_nodes!(net, hosts("e", ips), cookie: cookie(), discovery: discovery)
-
-    eventually(fn -> full_mesh?(views(nodes)) end, 10 * interval, fn ->
-      "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
-    end)
+    {nodes, listed} = start_mesh!(net, moto, "e", ips, cookie(), discovery)
 
     # Every node has seen itself listed (so 10.5.0.3 is a member that leaves, not a new
     # node that is not listed yet).
@@ -207,7 +197,6 @@ defmodule EcsPeers.ClusterTest do
     parameter = "/ecs-peers/keep"
     ips = ["10.3.0.1", "10.3.0.2", "10.3.0.3"]
     cookie = cookie()
-    ClusterMoto.put_peer_set!(moto, parameter, peers(ips))
 
     discovery = [
       parameter: parameter,
@@ -216,11 +205,7 @@ defmodule EcsPeers.ClusterTest do
       resync_interval: resync
     ]
 
-    nodes = start_nodes!(net, hosts("c", ips), cookie: cookie, discovery: discovery)
-
-    eventually(fn -> full_mesh?(views(nodes)) end, 10 * interval, fn ->
-      "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
-    end)
+    {nodes, _version} = start_mesh!(net, moto, "c", ips, cookie, discovery)
 
     %{"10.3.0.9" => intruder} = start_nodes!(net, [{"cx", "10.3.0.9"}], cookie: cookie)
     for ip <- ips, do: assert(ClusterNode.connect(intruder, node_name(ip)))
@@ -247,7 +232,6 @@ defmodule EcsPeers.ClusterTest do
     parameter = "/ecs-peers/malformed"
     ips = ["10.4.0.1", "10.4.0.2", "10.4.0.3"]
     cookie = cookie()
-    ClusterMoto.put_peer_set!(moto, parameter, peers(ips))
 
     # prune: true is the dangerous case: a value misread as "no peers" would cut every
     # link. The poller backs off on errors; max_backoff bounds how late the good value
@@ -260,11 +244,7 @@ defmodule EcsPeers.ClusterTest do
       max_backoff: 2 * interval
     ]
 
-    nodes = start_nodes!(net, hosts("d", ips), cookie: cookie, discovery: discovery)
-
-    eventually(fn -> full_mesh?(views(nodes)) end, 10 * interval, fn ->
-      "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
-    end)
+    {nodes, _version} = start_mesh!(net, moto, "d", ips, cookie, discovery)
 
     malformed = [
       "not json",
@@ -297,5 +277,19 @@ defmodule EcsPeers.ClusterTest do
       "the good value after the bad ones was not applied: #{inspect(views(nodes))}\n" <>
         outputs(nodes)
     end)
+  end
+
+  # Lists `ips` in the parameter, starts a node on each (host names `prefix1`, `prefix2`, ...)
+  # running EcsPeers with `discovery`, and waits for the full mesh. Returns the nodes and the
+  # parameter version that lists them.
+  defp start_mesh!(net, moto, prefix, ips, cookie, discovery) do
+    version = ClusterMoto.put_peer_set!(moto, discovery[:parameter], peers(ips))
+    nodes = start_nodes!(net, hosts(prefix, ips), cookie: cookie, discovery: discovery)
+
+    eventually(fn -> full_mesh?(views(nodes)) end, 10 * discovery[:polling_interval], fn ->
+      "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
+    end)
+
+    {nodes, version}
   end
 end
