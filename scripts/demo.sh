@@ -3,5 +3,5 @@
 # builds the Lambda bundle, and runs it against a demo ECS estate in moto (no AWS account needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh node python
+bash scripts/setup.sh node moto
 exec npm start --silent

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what ecs-peers needs to build, demo and test, idempotently.
 #   bash scripts/setup.sh            everything (node, python, elixir)
-#   bash scripts/setup.sh node python   only those parts
-# node: npm packages (incl. Node.js 22 from the npm registry); python: moto server, cfn-lint and the SAM CLI
-# in .venv; elixir: Debian's elixir and erlang, and iproute2 for the cluster tests.
+#   bash scripts/setup.sh node moto     only those parts
+# node: npm packages (incl. Node.js 22 from the npm registry); moto: moto server in .venv (all the demo needs);
+# python: moto server, cfn-lint and the SAM CLI in .venv; elixir: Debian's elixir and erlang, and iproute2 for
+# the cluster tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,11 +29,23 @@ setup_node() {
   fi
 }
 
-setup_python() {
-  command -v make >/dev/null || apt_install make # sam build runs the Makefile build method
+make_venv() {
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv 2>/dev/null || { apt_install python3-venv; python3 -m venv .venv; }
   fi
+}
+
+setup_moto() {
+  make_venv
+  if [ ! -x .venv/bin/moto_server ]; then
+    echo "setup: pip install moto[server] (into .venv)"
+    .venv/bin/pip install --quiet --disable-pip-version-check "$(grep '^moto' requirements-dev.txt)"
+  fi
+}
+
+setup_python() {
+  command -v make >/dev/null || apt_install make # sam build runs the Makefile build method
+  make_venv
   if ! cmp -s requirements-dev.txt .venv/.requirements-dev.txt; then
     echo "setup: pip install -r requirements-dev.txt (into .venv)"
     .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -47,8 +60,9 @@ setup_elixir() {
 for part in "${parts[@]}"; do
   case "$part" in
     node) setup_node ;;
+    moto) setup_moto ;;
     python) setup_python ;;
     elixir) setup_elixir ;;
-    *) echo "setup: unknown part '$part' (node, python, elixir)" >&2; exit 2 ;;
+    *) echo "setup: unknown part '$part' (node, moto, python, elixir)" >&2; exit 2 ;;
   esac
 done

@@ -17,7 +17,7 @@ export interface MotoServer {
 }
 
 const INSTALL_HINT =
-  "moto server was not found: run `bash scripts/setup.sh python` (or `pip install 'moto[server]'`), " +
+  "moto server was not found: run `bash scripts/setup.sh moto` (or `pip install 'moto[server]'`), " +
   'or point MOTO_SERVER at the moto_server executable';
 
 /**
