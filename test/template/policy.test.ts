@@ -68,7 +68,6 @@ const PLATFORM_CALLS: Record<string, Call> = {
   'sqs:ReceiveMessage': { resource: TASK_EVENTS_QUEUE },
   'sqs:DeleteMessage': { resource: TASK_EVENTS_QUEUE },
   'sqs:GetQueueAttributes': { resource: TASK_EVENTS_QUEUE },
-  'sqs:ChangeMessageVisibility': { resource: TASK_EVENTS_QUEUE },
   'sqs:SendMessage': { resource: DEAD_LETTER_QUEUE },
 };
 

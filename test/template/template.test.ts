@@ -127,6 +127,37 @@ describe('the triggers', () => {
     expect(RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(2);
     expect(RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(30);
   });
+
+  it('keeps a message long enough for every receive before the dead-letter queue', () => {
+    const queue = stack.properties('TaskEventsQueue');
+    expect(queue.MessageRetentionPeriod).toBeGreaterThan(queue.RedrivePolicy.maxReceiveCount * queue.VisibilityTimeout);
+  });
+
+  it('keeps the reader policy and the function free of descriptions that change with parameters', () => {
+    // A managed policy whose description changes is replaced (new ARN), leaving task roles on the old one.
+    expect(stack.properties('PeersReaderPolicy').Description).not.toMatch(/ecs-peers\/shop/);
+    expect(stack.properties('ReconcileFunction').Description.length).toBeLessThanOrEqual(256);
+  });
+
+  it('accepts only schedule expressions EventBridge accepts', () => {
+    const pattern = new RegExp((template.Parameters.ScheduleRate as { AllowedPattern: string }).AllowedPattern);
+    for (const good of ['rate(1 minute)', 'rate(5 minutes)', 'rate(1 hour)', 'cron(0/5 * * * ? *)']) {
+      expect(pattern.test(good)).toBe(true);
+    }
+    for (const bad of ['rate(1 minutes)', 'rate(5 minute)', 'rate(0 minutes)', 'every minute']) {
+      expect(pattern.test(bad)).toBe(false);
+    }
+  });
+
+  it('accepts only parameter names SSM accepts', () => {
+    const pattern = new RegExp((template.Parameters.PeersParameterName as { AllowedPattern: string }).AllowedPattern);
+    for (const good of ['', '/ecs-peers/shop', '/a', '/awsome-app/peers'.replace('awsome', 'my')]) {
+      expect(pattern.test(good)).toBe(true);
+    }
+    for (const bad of ['ecs-peers/shop', '/ecs-peers/', '//x', '/aws/peers', '/SSM/peers', `/a${'/b'.repeat(15)}`]) {
+      expect(pattern.test(bad)).toBe(false);
+    }
+  });
 });
 
 describe('the peer set parameter (template.yaml PeersParameter)', () => {
