@@ -28,13 +28,19 @@ defmodule EcsPeers do
     * `:basename`: accept only entries with this basename, default `nil` (any).
     * `:region`: the AWS region, default `AWS_REGION`, then `AWS_DEFAULT_REGION`.
     * `:max_nodes`: at most this many nodes are taken from the set, default `1000`.
-    * `:connect_timeout`: ms one connection attempt may take, default `5000`.
+    * `:max_new_atoms`: how many new node-name atoms this process may make over its
+      life, default `nil` (`10 * max_nodes`). Names whose atom exists cost nothing;
+      beyond the budget new names are ignored (logged once as `:atom_budget_exhausted`).
+    * `:connect_timeout`: ms the connect phase of a poll may take in all (attempts run
+      concurrently; the ones still running then are cut and retried next poll), default
+      `5000`.
     * `:http_timeout`: ms for an AWS request, default `5000`.
     * `:max_backoff`: the longest interval between polls while failing, default `60000`.
     * `:resync_interval`: ms after which an unchanged set is reconciled again (lost
       connections are re-made), default `60000`; `:infinity` to never.
     * `:env`: a map of environment variables laid over the OS environment for the AWS
-      edge, default `%{}`; a `nil` value hides a variable. For tests, e.g.
+      edge, default `%{}`; a `nil` value hides a variable. Only the `AWS_*` variables
+      the AWS edge reads are kept (see `EcsPeers.SSM` and `EcsPeers.Credentials`). For tests, e.g.
       `%{"AWS_ENDPOINT_URL_SSM" => "http://127.0.0.1:5000"}`.
     * `:topology`: the name in log lines and telemetry, default `:ecs_peers`.
     * `:name`: a name to register the process under, default none.
@@ -104,7 +110,8 @@ defmodule EcsPeers do
   @doc """
   What the loop holds: `:topology`, `:parameter`, `:version` (last applied), `:nodes`
   (last applied set), `:last_error` and `:interval` (the current, backed-off one).
+  Waits at most `timeout` ms (a poll in progress answers first).
   """
-  @spec status(GenServer.server()) :: map()
-  def status(server), do: GenServer.call(server, :status)
+  @spec status(GenServer.server(), timeout()) :: map()
+  def status(server, timeout \\ 5_000), do: GenServer.call(server, :status, timeout)
 end

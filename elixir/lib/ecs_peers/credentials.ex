@@ -37,6 +37,7 @@ defmodule EcsPeers.Credentials do
     "169.254.170.23"
   ]
 
+  @derive {Inspect, except: [:secret_access_key, :session_token]}
   defstruct [:access_key_id, :secret_access_key, :session_token, :expires_at, :source]
 
   @type t :: %__MODULE__{
@@ -211,6 +212,14 @@ defmodule EcsPeers.Credentials do
   end
 
   defp expiration(_), do: {:error, :container_credentials_bad_expiration}
+
+  @doc false
+  # The credentials with the secret key and session token replaced by "[REDACTED]".
+  @spec redact(cache()) :: cache()
+  def redact(%__MODULE__{} = creds),
+    do: %{creds | secret_access_key: "[REDACTED]", session_token: "[REDACTED]"}
+
+  def redact(nil), do: nil
 
   defp present(env, name) do
     case Map.get(env, name) do

@@ -10,7 +10,8 @@ defmodule EcsPeers.Http do
     timeout = Keyword.get(opts, :timeout, 5000)
     uri = URI.parse(url)
 
-    with :ok <- ensure_started(uri.scheme) do
+    with :ok <- ensure_started(uri.scheme),
+         {:ok, ssl_opts} <- ssl(uri) do
       # httpc adds host and content-length itself; content-type comes from the request tuple.
       {content_type, headers} = split_content_type(headers)
       headers = for {k, v} <- headers, String.downcase(k) != "host", do: {c(k), c(v)}
@@ -21,7 +22,7 @@ defmodule EcsPeers.Http do
           :post -> {c(url), headers, c(content_type), body || ""}
         end
 
-      http_opts = [timeout: timeout, connect_timeout: timeout, autoredirect: false] ++ ssl(uri)
+      http_opts = [timeout: timeout, connect_timeout: timeout, autoredirect: false] ++ ssl_opts
 
       case :httpc.request(method, request, http_opts, body_format: :binary) do
         {:ok, {{_version, status, _reason}, resp_headers, resp_body}} ->
@@ -55,17 +56,37 @@ defmodule EcsPeers.Http do
   end
 
   defp ssl(%URI{scheme: "https", host: host}) do
-    [ssl: tls_options(host)]
+    with {:ok, opts} <- tls_options(host), do: {:ok, [ssl: opts]}
   end
 
-  defp ssl(_uri), do: []
+  defp ssl(_uri), do: {:ok, []}
 
   @doc false
-  @spec tls_options(String.t()) :: keyword()
-  def tls_options(host) do
+  # `{:error, {:no_ca_store, reason}}` when the system has no CA certificates
+  # (`:public_key.cacerts_get/0` raises on images without ca-certificates).
+  @spec tls_options(String.t(), function()) :: {:ok, keyword()} | {:error, term()}
+  def tls_options(host, cacerts_get \\ &:public_key.cacerts_get/0) do
+    case load_cacerts(cacerts_get) do
+      {:ok, cacerts} -> {:ok, tls_options_with(host, cacerts)}
+      {:error, reason} -> {:error, {:no_ca_store, reason}}
+    end
+  end
+
+  defp load_cacerts(cacerts_get) do
+    case cacerts_get.() do
+      [_ | _] = cacerts -> {:ok, cacerts}
+      other -> {:error, {:no_certificates, other}}
+    end
+  rescue
+    e -> {:error, Exception.message(e)}
+  catch
+    kind, reason -> {:error, {kind, reason}}
+  end
+
+  defp tls_options_with(host, cacerts) do
     [
       verify: :verify_peer,
-      cacerts: :public_key.cacerts_get(),
+      cacerts: cacerts,
       server_name_indication: String.to_charlist(host),
       customize_hostname_check: [
         match_fun: :public_key.pkix_verify_hostname_match_fun(:https)

@@ -9,9 +9,14 @@ defmodule EcsPeers.PeerSet do
   Every entry is validated *before* it becomes an atom: it must be `basename@a.b.c.d`,
   where the basename is 1..64 letters, digits, `_` or `-` (and equal to the configured
   basename, if any) and the host a dotted-quad IPv4 address whose octets are 0..255
-  written without leading zeros. Rejected entries are reported, never turned into atoms,
-  so a hostile or broken value cannot fill the atom table. At most `max_nodes` valid
-  entries are kept.
+  written without leading zeros. Rejected entries are reported, never turned into atoms.
+  At most `max_nodes` valid entries are kept.
+
+  A valid entry whose atom already exists costs nothing; a new atom is made only while
+  the `:max_new_atoms` budget the caller passes lasts (`EcsPeers.Poller` keeps one per
+  process, default `10 * max_nodes`). Beyond it the entry is rejected with
+  `:atom_budget_exhausted`, so even a publisher writing ever-new valid names cannot fill
+  the atom table.
 
   This module is pure: no processes, no AWS.
   """
@@ -21,18 +26,26 @@ defmodule EcsPeers.PeerSet do
   @basename_max 64
 
   @type rejected :: {entry :: term(), reason :: atom()}
-  @type result :: %{nodes: [node()], rejected: [rejected()], truncated: non_neg_integer()}
+  @type result :: %{
+          nodes: [node()],
+          rejected: [rejected()],
+          truncated: non_neg_integer(),
+          new_atoms: non_neg_integer()
+        }
 
   @doc """
   Parses and validates a parameter value.
 
-  Returns `{:ok, %{nodes: nodes, rejected: rejected, truncated: n}}` where `nodes` is
-  sorted and unique, or `{:error, reason}` when the value is malformed (not JSON, not an
-  object, unknown `version`, `nodes` missing or not a list), or when it lists entries
-  but none of them is valid (`{:no_valid_nodes, count}`): a broken publisher must not
-  look like an empty cluster.
+  Returns `{:ok, %{nodes: nodes, rejected: rejected, truncated: n, new_atoms: n}}` where
+  `nodes` is sorted and unique and `new_atoms` counts the atoms made, or
+  `{:error, reason}` when the value is malformed (not JSON, not an object, unknown
+  `version`, `nodes` missing or not a list), or when it lists entries but none of them is
+  valid (`{:no_valid_nodes, count}`; `:atom_budget_exhausted` when the valid ones were
+  all new names beyond the atom budget): a broken publisher must not look like an empty
+  cluster.
 
-  Options: `:basename` (string or nil), `:max_nodes` (default 1000).
+  Options: `:basename` (string or nil), `:max_nodes` (default 1000), `:max_new_atoms`
+  (default `:infinity`).
   """
   @spec parse(binary(), keyword()) :: {:ok, result()} | {:error, term()}
   def parse(value, opts \\ []) when is_binary(value) do
@@ -57,12 +70,13 @@ defmodule EcsPeers.PeerSet do
 
   @doc """
   Validates a list of entries (see `parse/2`). Atoms are created only for valid entries,
-  and only for the first `max_nodes` of them.
+  only for the first `max_nodes` of them, and at most `:max_new_atoms` of them.
   """
   @spec validate([term()], keyword()) :: {:ok, result()} | {:error, term()}
   def validate(entries, opts \\ []) when is_list(entries) do
     basename = Keyword.get(opts, :basename)
     max_nodes = Keyword.get(opts, :max_nodes, 1000)
+    budget = Keyword.get(opts, :max_new_atoms, :infinity)
 
     {valid, rejected} =
       Enum.reduce(entries, {[], []}, fn entry, {valid, rejected} ->
@@ -75,13 +89,50 @@ defmodule EcsPeers.PeerSet do
     valid = valid |> Enum.reverse() |> Enum.uniq()
     {kept, dropped} = Enum.split(valid, max_nodes)
 
-    if entries != [] and kept == [] do
-      {:error, {:no_valid_nodes, length(entries)}}
-    else
-      # The only place a peer-set entry becomes an atom: validated and capped above.
-      nodes = kept |> Enum.map(&String.to_atom/1) |> Enum.sort()
-      {:ok, %{nodes: nodes, rejected: Enum.reverse(rejected), truncated: length(dropped)}}
+    {nodes, over_budget, new_atoms} = to_atoms(kept, budget)
+
+    cond do
+      entries != [] and kept == [] ->
+        {:error, {:no_valid_nodes, length(entries)}}
+
+      entries != [] and nodes == [] ->
+        {:error, :atom_budget_exhausted}
+
+      true ->
+        {:ok,
+         %{
+           nodes: Enum.sort(nodes),
+           rejected: Enum.reverse(rejected, over_budget),
+           truncated: length(dropped),
+           new_atoms: new_atoms
+         }}
     end
+  end
+
+  # The only place a peer-set entry becomes an atom: validated and capped above, and a
+  # new atom only within the budget.
+  defp to_atoms(kept, budget) do
+    {nodes, over, made} =
+      Enum.reduce(kept, {[], [], 0}, fn entry, {nodes, over, made} ->
+        case existing_atom(entry) do
+          {:ok, atom} ->
+            {[atom | nodes], over, made}
+
+          :none when budget == :infinity or made < budget ->
+            {[String.to_atom(entry) | nodes], over, made + 1}
+
+          :none ->
+            {nodes, [{entry, :atom_budget_exhausted} | over], made}
+        end
+      end)
+
+    {nodes, Enum.reverse(over), made}
+  end
+
+  defp existing_atom(entry) do
+    {:ok, String.to_existing_atom(entry)}
+  rescue
+    ArgumentError -> :none
   end
 
   @doc """

@@ -6,15 +6,19 @@ defmodule EcsPeers.Poller do
   Each poll:
 
     1. fetches the parameter (one signed `GetParameter`);
-    2. stops there when its `Version` is the one last applied (unless the last poll
-       failed to connect someone or disconnected someone, or `:resync_interval` has
-       passed: then the last applied set is reconciled again, without decoding
-       anything);
-    3. parses and validates the value (`EcsPeers.PeerSet`);
+    2. stops there when its `Version` and value (compared by hash: a parameter deleted
+       and re-created restarts at version 1) are the ones last applied, unless the last
+       poll failed to connect someone or disconnected someone, or `:resync_interval`
+       has passed: then the last applied set is reconciled again, without decoding
+       anything;
+    3. parses and validates the value (`EcsPeers.PeerSet`), making new node-name atoms
+       only within the process's `:max_new_atoms` budget;
     4. with `prune: true`, disconnects the connected nodes with the pruned basename that
        are no longer in the set;
     5. connects, concurrently, to every node of the set that is not connected (never to
-       itself), each attempt bounded by `:connect_timeout`.
+       itself); the whole connect phase is bounded by `:connect_timeout`, attempts still
+       running then are cut and retried on the next poll (nodes never tried go first,
+       then those tried in vain longest ago).
 
   A node that has been in an applied set and is no longer in it is *draining* (ECS is
   stopping its task and the Lambda dropped it): it stops connecting to anyone, so the
@@ -26,10 +30,12 @@ defmodule EcsPeers.Poller do
   healthy links when a node is disconnected, and they are re-made at once.
 
   Any error (AWS, credentials, a malformed value) keeps the last good state: nothing is
-  disconnected, the error is logged once (until it changes or goes away), and the
-  interval doubles up to `:max_backoff`, back to `:polling_interval` on the next
-  success. The first poll runs from `handle_continue/2`, so boot never waits on AWS, and
-  every poll reschedules the next one, with ±10% jitter, whatever happened.
+  disconnected, the error is logged once (until it changes or goes away; an AWS error
+  counts as the same while its HTTP status and type are, and its message is cut and
+  redacted, see `EcsPeers.SSM.sanitize_message/1`), and the interval doubles up to
+  `:max_backoff`, back to `:polling_interval` on the next success. The first poll runs
+  from `handle_continue/2`, so boot never waits on AWS, and every poll reschedules the
+  next one, with ±10% jitter, whatever happened.
 
   Start it through `EcsPeers.start_link/1` or `EcsPeers.Strategy`; the options are
   documented in `EcsPeers`.
@@ -48,6 +54,7 @@ defmodule EcsPeers.Poller do
     basename: nil,
     region: nil,
     max_nodes: 1_000,
+    max_new_atoms: nil,
     connect_timeout: 5_000,
     http_timeout: 5_000,
     max_backoff: 60_000,
@@ -74,6 +81,7 @@ defmodule EcsPeers.Poller do
     :prune,
     :basename,
     :max_nodes,
+    :atoms_left,
     :connect_timeout,
     :max_backoff,
     :resync_interval,
@@ -86,13 +94,17 @@ defmodule EcsPeers.Poller do
     :interval,
     :timer,
     version: nil,
+    value_hash: nil,
     nodes: [],
     applied_at: nil,
     retry?: false,
     member?: false,
     draining?: false,
     last_error: nil,
-    last_failed: []
+    last_failed: [],
+    tried_at: %{},
+    atom_budget_logged?: false,
+    libcluster_events?: false
   ]
 
   @type t :: %__MODULE__{}
@@ -137,6 +149,14 @@ defmodule EcsPeers.Poller do
 
     check!(o, :region, o[:region] == nil or is_binary(o[:region]), "nil or a string")
     check!(o, :max_nodes, pos_int?(o[:max_nodes]), "a positive integer")
+
+    check!(
+      o,
+      :max_new_atoms,
+      o[:max_new_atoms] == nil or (is_integer(o[:max_new_atoms]) and o[:max_new_atoms] >= 0),
+      "nil or a non-negative integer"
+    )
+
     check!(o, :connect_timeout, pos_int?(o[:connect_timeout]), "a positive integer (ms)")
     check!(o, :http_timeout, pos_int?(o[:http_timeout]), "a positive integer (ms)")
     check!(o, :max_backoff, pos_int?(o[:max_backoff]), "a positive integer (ms)")
@@ -181,6 +201,7 @@ defmodule EcsPeers.Poller do
       prune: o[:prune],
       basename: o[:basename],
       max_nodes: o[:max_nodes],
+      atoms_left: o[:max_new_atoms] || 10 * o[:max_nodes],
       connect_timeout: o[:connect_timeout],
       max_backoff: max(o[:max_backoff], o[:polling_interval]),
       resync_interval: o[:resync_interval],
@@ -226,6 +247,17 @@ defmodule EcsPeers.Poller do
     do: {:noreply, run(%{state | timer: nil}) |> elem(1)}
 
   def handle_info(_other, state), do: {:noreply, state}
+
+  @impl true
+  # Crash reports and :sys.get_status/1 show the state without the AWS secrets.
+  def format_status(:terminate, [_pdict, state]), do: redact(state)
+  def format_status(_normal, [_pdict, state]), do: [data: [{~c"State", redact(state)}]]
+
+  @doc false
+  def redact(%__MODULE__{client: %SSM{} = client} = state),
+    do: %{state | client: SSM.redact(client)}
+
+  def redact(state), do: state
 
   @impl true
   def handle_call(:poll_now, _from, state) do
@@ -298,10 +330,19 @@ defmodule EcsPeers.Poller do
   defp do_poll(state) do
     case fetch(state) do
       {:ok, %{version: version, value: value}, state} when is_binary(value) ->
+        # The parameter may be deleted and re-created (versions restart at 1): an
+        # already-seen version with a different value is a new set.
+        hash = :crypto.hash(:sha256, value)
+
         cond do
-          version != state.version -> apply_value(state, version, value)
-          resync_due?(state) -> state |> recover() |> reconcile(state.nodes, :resynced)
-          true -> {report(:unchanged, state), recover(state)}
+          version != state.version or hash != state.value_hash ->
+            apply_value(state, version, hash, value)
+
+          resync_due?(state) ->
+            state |> recover() |> reconcile(state.nodes, :resynced)
+
+          true ->
+            {report(:unchanged, state), recover(state)}
         end
 
       {:ok, other, state} ->
@@ -335,11 +376,25 @@ defmodule EcsPeers.Poller do
     System.monotonic_time(:millisecond) - state.applied_at >= state.resync_interval
   end
 
-  defp apply_value(state, version, value) do
-    case PeerSet.parse(value, basename: state.basename, max_nodes: state.max_nodes) do
-      {:ok, %{nodes: nodes, rejected: rejected, truncated: truncated}} ->
+  defp apply_value(state, version, hash, value) do
+    parsed =
+      PeerSet.parse(value,
+        basename: state.basename,
+        max_nodes: state.max_nodes,
+        max_new_atoms: state.atoms_left
+      )
+
+    case parsed do
+      {:ok, %{nodes: nodes, rejected: rejected, truncated: truncated, new_atoms: new_atoms}} ->
         log_rejected(state, version, rejected, truncated)
-        state |> recover() |> Map.put(:version, version) |> reconcile(nodes, :applied)
+        state = log_atom_budget(%{state | atoms_left: state.atoms_left - new_atoms}, rejected)
+
+        %{state | version: version, value_hash: hash}
+        |> recover()
+        |> reconcile(nodes, :applied)
+
+      {:error, :atom_budget_exhausted} ->
+        fail(%{state | atom_budget_logged?: true}, {:atom_budget_exhausted, version})
 
       {:error, reason} ->
         fail(state, {:malformed_value, version, reason})
@@ -372,7 +427,7 @@ defmodule EcsPeers.Poller do
 
     disconnected = disconnect_all(state, to_disconnect)
     to_connect = if draining?, do: [], else: (desired -- connected) -- [me]
-    {ok, failed} = connect_all(state, to_connect)
+    {ok, failed, tried_at} = connect_all(state, to_connect)
 
     state = %{
       state
@@ -383,7 +438,8 @@ defmodule EcsPeers.Poller do
         retry?: failed != [] or disconnected != [],
         member?: state.member? or member?,
         draining?: draining?,
-        last_failed: log_failed(state, failed)
+        last_failed: log_failed(state, failed),
+        tried_at: tried_at
     }
 
     report = %{
@@ -414,22 +470,35 @@ defmodule EcsPeers.Poller do
 
   defp log_empty(_state, _empty?), do: :ok
 
-  defp connect_all(_state, []), do: {[], []}
+  defp connect_all(_state, []), do: {[], [], %{}}
 
   defp connect_all(state, nodes) do
-    connect = state.connect
+    # One deadline bounds the whole connect phase (not each attempt), so many dead
+    # addresses cannot hold the loop for rounds x connect_timeout. Nodes never tried come
+    # first, then the ones tried in vain longest ago, so dead ones cannot starve the rest.
+    order =
+      Enum.sort_by(nodes, fn n ->
+        case Map.fetch(state.tried_at, n) do
+          {:ok, at} -> {1, at}
+          :error -> {0, 0}
+        end
+      end)
 
-    results =
-      nodes
-      |> Task.async_stream(fn n -> safe_call(connect, [n]) end,
-        max_concurrency: @max_concurrency,
-        timeout: state.connect_timeout,
-        on_timeout: :kill_task
-      )
-      |> Enum.zip(nodes)
+    deadline = System.monotonic_time(:millisecond) + state.connect_timeout
+    results = connect_loop(state.connect, order, %{}, [], deadline)
 
-    ok = for {{:ok, true}, n} <- results, do: n
-    failed = nodes -- ok
+    ok = Enum.sort(for {n, true} <- results, do: n)
+    failed = Enum.sort(nodes -- ok)
+    now = System.monotonic_time()
+
+    tried_at =
+      state.tried_at
+      |> Map.take(failed)
+      |> Map.merge(Map.new(for {n, r} <- results, r not in [true, :not_tried], do: {n, now}))
+
+    for {n, result} <- results, result != :not_tried do
+      emit_libcluster(state, :connect_node, result, n)
+    end
 
     if ok != [] do
       Logger.info("#{prefix(state)} connected to #{length(ok)} node(s): #{names(ok)}")
@@ -440,13 +509,57 @@ defmodule EcsPeers.Poller do
       failed: failed
     })
 
-    {ok, failed}
+    {ok, failed, tried_at}
   end
+
+  # At most @max_concurrency attempts at a time; at the deadline the running ones are
+  # killed and the ones not yet started count as failed (retried on the next poll).
+  defp connect_loop(connect, pending, running, done, deadline) do
+    {pending, running} = start_connects(connect, pending, running)
+
+    if running == %{} do
+      done
+    else
+      remaining = max(0, deadline - System.monotonic_time(:millisecond))
+
+      receive do
+        {ref, result} when is_map_key(running, ref) ->
+          Process.demonitor(ref, [:flush])
+          {{_task, n}, running} = Map.pop(running, ref)
+          connect_loop(connect, pending, running, [{n, result} | done], deadline)
+
+        {:DOWN, ref, :process, _pid, reason} when is_map_key(running, ref) ->
+          {{_task, n}, running} = Map.pop(running, ref)
+          connect_loop(connect, pending, running, [{n, {:exit, reason}} | done], deadline)
+      after
+        remaining ->
+          timed_out =
+            for {_ref, {task, n}} <- running do
+              case Task.shutdown(task, :brutal_kill) do
+                {:ok, result} -> {n, result}
+                _ -> {n, :timeout}
+              end
+            end
+
+          done ++ timed_out ++ Enum.map(pending, &{&1, :not_tried})
+      end
+    end
+  end
+
+  defp start_connects(connect, [n | rest], running)
+       when map_size(running) < @max_concurrency do
+    task = Task.async(fn -> safe_call(connect, [n]) end)
+    start_connects(connect, rest, Map.put(running, task.ref, {task, n}))
+  end
+
+  defp start_connects(_connect, pending, running), do: {pending, running}
 
   defp disconnect_all(_state, []), do: []
 
   defp disconnect_all(state, nodes) do
-    done = for n <- nodes, safe_call(state.disconnect, [n]) == true, do: n
+    results = for n <- nodes, do: {n, safe_call(state.disconnect, [n])}
+    for {n, result} <- results, do: emit_libcluster(state, :disconnect_node, result, n)
+    done = for {n, true} <- results, do: n
 
     Logger.info(
       "#{prefix(state)} disconnected from #{length(done)} node(s) no longer in the peer set: #{names(done)}"
@@ -454,6 +567,26 @@ defmodule EcsPeers.Poller do
 
     emit(state, [:ecs_peers, :disconnect], %{count: length(done)}, %{nodes: done})
     done
+  end
+
+  # As a libcluster strategy, also libcluster's own per-node events.
+  defp emit_libcluster(%{libcluster_events?: false}, _what, _result, _node), do: :ok
+
+  defp emit_libcluster(state, what, result, n) do
+    outcome =
+      case result do
+        true -> :ok
+        :ignored -> :ignored
+        _ -> :error
+      end
+
+    safe_call(state.telemetry, [
+      [:libcluster, what, outcome],
+      %{},
+      %{node: n, topology: state.topology}
+    ])
+
+    :ok
   end
 
   defp safe_call(fun, args) do
@@ -481,9 +614,10 @@ defmodule EcsPeers.Poller do
   ## Errors and logging
 
   defp fail(state, reason) do
+    reason = sanitize(reason)
     retry_in = min(state.interval * 2, state.max_backoff)
 
-    if reason != state.last_error do
+    if error_key(reason) != error_key(state.last_error) do
       kept =
         if state.version == nil,
           do: "no peer set applied yet",
@@ -498,6 +632,21 @@ defmodule EcsPeers.Poller do
     state = %{state | last_error: reason, interval: retry_in}
     {%{report(:error, state) | error: reason}, state}
   end
+
+  # AWS error messages can embed the signed request (x-amz-date, the session token):
+  # they are cut and redacted before they are kept, logged or reported.
+  defp sanitize({:aws_error, status, type, message}) do
+    status = if is_integer(status), do: status, else: SSM.sanitize_message(status)
+    {:aws_error, status, SSM.sanitize_message(type), SSM.sanitize_message(message)}
+  end
+
+  defp sanitize(reason), do: reason
+
+  # What "the same error" means for log-once: an AWS error's message may differ on every
+  # request (it can quote the request's date), so only its status and type count.
+  defp error_key({:aws_error, status, type, _message}), do: {:aws_error, status, type}
+  defp error_key({:atom_budget_exhausted, _version}), do: :atom_budget_exhausted
+  defp error_key(reason), do: reason
 
   defp recover(%{last_error: nil} = state), do: %{state | interval: state.polling_interval}
 
@@ -532,6 +681,26 @@ defmodule EcsPeers.Poller do
     Logger.warning(
       "#{prefix(state)} #{state.parameter} version #{version}: " <>
         Enum.join(Enum.reject([rejected_text, truncated_text], &is_nil/1), "; ")
+    )
+  end
+
+  defp log_atom_budget(%{atom_budget_logged?: false} = state, rejected) do
+    if Enum.any?(rejected, &match?({_, :atom_budget_exhausted}, &1)) do
+      log_atom_budget_exhausted(state)
+      %{state | atom_budget_logged?: true}
+    else
+      state
+    end
+  end
+
+  defp log_atom_budget(state, _rejected), do: state
+
+  defp log_atom_budget_exhausted(state) do
+    Logger.warning(
+      "#{prefix(state)} #{state.parameter}: :atom_budget_exhausted, this process has made as many " <>
+        "new node-name atoms as :max_new_atoms allows; new names are ignored from now on " <>
+        "(names already known still work). A publisher writing ever-new names? " <>
+        "Raise :max_new_atoms or restart the node"
     )
   end
 
@@ -584,8 +753,16 @@ defmodule EcsPeers.Poller do
       {:aws_error, status, type, message} ->
         "GetParameter #{name} failed: #{type} (HTTP #{status}) #{message}" <> aws_hint(type)
 
+      {:unreachable, endpoint, {:no_ca_store, why}} ->
+        "GetParameter #{name} failed: no CA certificates to verify #{endpoint} " <>
+          "(#{inspect(why)}): install ca-certificates in the image"
+
       {:unreachable, endpoint, why} ->
         "GetParameter #{name} failed: cannot reach #{endpoint}: #{inspect(why)}"
+
+      {:atom_budget_exhausted, version} ->
+        "#{name} version #{version} lists only new node names and the atom budget " <>
+          "(:max_new_atoms) is used up: ignoring it"
 
       {:malformed_value, version, why} ->
         "#{name} version #{version} is malformed (#{inspect(why)}), expected " <>

@@ -10,8 +10,11 @@ defmodule EcsPeers.SSM do
   is the `:region` option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
   """
 
-  alias EcsPeers.{Credentials, Http, JSON, SigV4}
+  alias EcsPeers.{Credentials, Env, Http, JSON, SigV4}
 
+  # The environment holds the secret key and tokens: never shown by inspect (the
+  # credentials cache hides its own secrets).
+  @derive {Inspect, except: [:env]}
   defstruct [:region, :endpoint, :env, credentials: nil, timeout: 5000, container_host: nil]
 
   @type t :: %__MODULE__{
@@ -55,6 +58,20 @@ defmodule EcsPeers.SSM do
       String.starts_with?(region, "cn-") -> "https://ssm.#{region}.amazonaws.com.cn"
       true -> "https://ssm.#{region}.amazonaws.com"
     end
+  end
+
+  @doc """
+  The client with its secrets replaced by `"[REDACTED]"` (for crash reports and
+  `:sys.get_status/1`).
+  """
+  @spec redact(t()) :: t()
+  def redact(%__MODULE__{} = client) do
+    env =
+      Map.new(client.env || %{}, fn {name, value} ->
+        if name in Env.secret_names(), do: {name, "[REDACTED]"}, else: {name, value}
+      end)
+
+    %{client | env: env, credentials: Credentials.redact(client.credentials)}
   end
 
   @doc """
@@ -118,13 +135,14 @@ defmodule EcsPeers.SSM do
 
   @doc false
   # `{:aws_error, status, type, message}` from a JSON 1.1 error body (the type after any
-  # `#`), or the start of whatever else came back.
+  # `#`), or the start of whatever else came back. The message is sanitized
+  # (`sanitize_message/1`): AWS signature errors embed the canonical request.
   def aws_error(status, resp) do
     case JSON.decode(resp) do
       {:ok, %{"__type" => type} = body} when is_binary(type) ->
         type = type |> String.split("#") |> List.last()
         message = body["message"] || body["Message"] || ""
-        {:aws_error, status, type, message}
+        {:aws_error, status, type, sanitize_message(message)}
 
       _ ->
         type =
@@ -136,10 +154,57 @@ defmodule EcsPeers.SSM do
         message =
           case Regex.run(~r/<Message>([^<]*)<\/Message>/, resp) do
             [_, message] -> message
-            nil -> String.slice(resp, 0, 200)
+            nil -> resp
           end
 
-        {:aws_error, status, type, message}
+        {:aws_error, status, sanitize_message(type), sanitize_message(message)}
     end
+  end
+
+  @max_message_bytes 200
+
+  @doc """
+  Makes an AWS error message safe and short enough to log: the part before the first
+  blank line (`SignatureDoesNotMatch` and `InvalidSignatureException` append the
+  canonical request, with `x-amz-date` and `x-amz-security-token`, after one), anything
+  from `x-amz-security-token` on replaced by `[REDACTED]`, control characters turned
+  into spaces, invalid UTF-8 dropped, at most #{@max_message_bytes} bytes. A message that
+  is not a string is inspected first.
+  """
+  @spec sanitize_message(term()) :: String.t()
+  def sanitize_message(message) when is_binary(message) do
+    message
+    |> :binary.split("\n\n")
+    |> hd()
+    |> redact_token()
+    |> String.replace(~r/[\x00-\x1f\x7f]+/, " ")
+    |> valid_utf8()
+    |> String.trim()
+    |> cap(@max_message_bytes)
+  end
+
+  def sanitize_message(message), do: message |> inspect(limit: 10) |> sanitize_message()
+
+  defp redact_token(message) do
+    case Regex.run(~r/x-amz-security-token/i, message, return: :index) do
+      [{at, _}] -> binary_part(message, 0, at) <> "[REDACTED]"
+      nil -> message
+    end
+  end
+
+  defp valid_utf8(text) do
+    if String.valid?(text),
+      do: text,
+      else: text |> String.chunk(:valid) |> Enum.filter(&String.valid?/1) |> Enum.join()
+  end
+
+  defp cap(text, max) when byte_size(text) <= max, do: text
+  defp cap(text, max), do: trim_partial(binary_part(text, 0, max)) <> "..."
+
+  # Drops the bytes of a character cut in half by the cap.
+  defp trim_partial(text) do
+    if String.valid?(text),
+      do: text,
+      else: trim_partial(binary_part(text, 0, byte_size(text) - 1))
   end
 end

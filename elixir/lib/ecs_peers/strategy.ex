@@ -10,15 +10,22 @@ defmodule EcsPeers.Strategy do
     * `:parameter` (required): the SSM parameter name.
     * `:polling_interval` (default `5000` ms, with jitter), `:prune` (default `false`),
       `:basename` (default `nil`: any), `:region` (default `AWS_REGION` /
-      `AWS_DEFAULT_REGION`), `:max_nodes` (default `1000`), `:connect_timeout` (default
-      `5000` ms), `:http_timeout` (default `5000` ms), `:max_backoff` (default `60000`
-      ms), `:resync_interval` (default `60000` ms), `:env` (default `%{}`), `:fetch`
-      (default `nil`), `:telemetry` (default: `:telemetry` when loaded).
+      `AWS_DEFAULT_REGION`), `:max_nodes` (default `1000`), `:max_new_atoms` (default
+      `10 * max_nodes`), `:connect_timeout` (default `5000` ms, the whole connect
+      phase), `:http_timeout` (default `5000` ms), `:max_backoff` (default `60000` ms),
+      `:resync_interval` (default `60000` ms), `:env` (default `%{}`), `:fetch` (default
+      `nil`), `:telemetry` (default: `:telemetry` when loaded).
 
   Connections go through the topology's `connect`, `disconnect` and `list_nodes`
   `{m, f, a}` (libcluster's defaults are `:net_kernel.connect_node/1`,
   `:erlang.disconnect_node/1` and `:erlang.nodes([:connected])`), called as
   `apply(m, f, a ++ [node])`. libcluster is not needed to compile this module.
+
+  The child id is the topology's name, so several topologies may use this strategy.
+  Besides the `EcsPeers.Telemetry` events, it emits libcluster's own per-node events
+  (when `:telemetry` is loaded): `[:libcluster, :connect_node, :ok | :error | :ignored]`
+  and `[:libcluster, :disconnect_node, :ok | :error | :ignored]`, measurements `%{}`,
+  metadata `%{node: node, topology: topology}`.
 
   ## Example
 
@@ -40,8 +47,9 @@ defmodule EcsPeers.Strategy do
 
   @doc false
   def child_spec([state]) do
-    _ = build(state)
-    %{id: __MODULE__, start: {__MODULE__, :start_link, [[state]]}, type: :worker}
+    poller = build(state)
+    # One child per topology: two topologies of this strategy in one app must not collide.
+    %{id: poller.topology, start: {__MODULE__, :start_link, [[state]]}, type: :worker}
   end
 
   @doc "Starts the strategy from libcluster's state (`%Cluster.Strategy.State{}` or a map)."
@@ -52,16 +60,23 @@ defmodule EcsPeers.Strategy do
          %{topology: topology, config: config, connect: connect, disconnect: disconnect} = state
        ) do
     list_nodes = Map.get(state, :list_nodes) || {:erlang, :nodes, [:connected]}
+    config = config || []
+
+    unless is_list(config) and Keyword.keyword?(config) do
+      raise ArgumentError,
+            "ecs_peers: the #{inspect(topology)} topology's config must be a keyword list " <>
+              "(config: [parameter: \"/ecs-peers/app\", ...]), got #{kind(config)}"
+    end
 
     opts =
-      Keyword.merge(List.wrap(config),
+      Keyword.merge(config,
         topology: topology,
         connect: connect,
         disconnect: disconnect,
         list_nodes: list_nodes
       )
 
-    unknown = Keyword.keys(List.wrap(config)) -- Poller.common_keys()
+    unknown = Keyword.keys(config) -- Poller.common_keys()
 
     if unknown != [] do
       raise ArgumentError,
@@ -70,7 +85,10 @@ defmodule EcsPeers.Strategy do
               Enum.map_join(Poller.common_keys(), ", ", &inspect/1)
     end
 
-    Poller.new(opts, Poller.common_keys() ++ [:topology, :connect, :disconnect, :list_nodes])
+    poller =
+      Poller.new(opts, Poller.common_keys() ++ [:topology, :connect, :disconnect, :list_nodes])
+
+    %{poller | libcluster_events?: true}
   end
 
   defp build(other) do
@@ -78,4 +96,12 @@ defmodule EcsPeers.Strategy do
           "ecs_peers: expected libcluster's strategy state (a map with :topology, :config, " <>
             ":connect, :disconnect, :list_nodes), got: #{inspect(other)}"
   end
+
+  # Not the value itself: a config may hold credentials in :env.
+  defp kind(config) when is_map(config), do: "a map"
+  defp kind(config) when is_list(config), do: "a list that is not a keyword list"
+  defp kind(config) when is_binary(config), do: "a string"
+  defp kind(config) when is_atom(config), do: "an atom"
+  defp kind(config) when is_tuple(config), do: "a tuple"
+  defp kind(_config), do: "another term"
 end

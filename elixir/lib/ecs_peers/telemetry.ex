@@ -11,6 +11,11 @@ defmodule EcsPeers.Telemetry do
       connect to someone.
     * `[:ecs_peers, :disconnect]`: measurements `%{count: n}`; metadata
       `%{topology: atom, nodes: [node]}`, only when a poll pruned someone.
+
+  As a libcluster strategy (`EcsPeers.Strategy`) it also emits libcluster's own events,
+  one per node: `[:libcluster, :connect_node, :ok | :error | :ignored]` and
+  `[:libcluster, :disconnect_node, :ok | :error | :ignored]`, measurements `%{}`,
+  metadata `%{node: node, topology: atom}`.
   """
 
   @doc "Calls `:telemetry.execute/3` when `:telemetry` is loaded; otherwise does nothing."

@@ -23,6 +23,7 @@ defmodule EcsPeers.OptionsTest do
       {[parameter: "/p", prune: "yes"], ":prune must be a boolean"},
       {[parameter: "/p", basename: "a b"], ":basename must be nil or 1..64"},
       {[parameter: "/p", max_nodes: -1], ":max_nodes must be a positive integer"},
+      {[parameter: "/p", max_new_atoms: -1], ":max_new_atoms must be nil or a non-negative"},
       {[parameter: "/p", connect: fn -> true end], ":connect must be a 1-arity fun"},
       {[parameter: "/p", fetch: "x"], ":fetch must be nil, a 1-arity fun"},
       {[parameter: "/p", env: []], ":env must be a map"}

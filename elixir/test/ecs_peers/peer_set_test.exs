@@ -8,7 +8,13 @@ defmodule EcsPeers.PeerSetTest do
     assert PeerSet.parse(
              ~s({"version":1,"nodes":["shop@10.0.2.9","shop@10.0.1.5","shop@10.0.1.5"]})
            ) ==
-             {:ok, %{nodes: [:"shop@10.0.1.5", :"shop@10.0.2.9"], rejected: [], truncated: 0}}
+             {:ok,
+              %{
+                nodes: [:"shop@10.0.1.5", :"shop@10.0.2.9"],
+                rejected: [],
+                truncated: 0,
+                new_atoms: 0
+              }}
   end
 
   test "an empty set is a valid set" do

@@ -369,5 +369,106 @@ defmodule EcsPeers.PollerTest do
     assert EcsPeers.Poller.jitter(1) == 1
   end
 
+  describe "AWS error messages" do
+    # What AWS appends to a SignatureDoesNotMatch / InvalidSignatureException message.
+    defp signature_error(i) do
+      message =
+        "The request signature we calculated does not match the signature you provided.\n\n" <>
+          "The Canonical String for this request should have been\n'POST\n/\n\n" <>
+          "x-amz-date:20261122T0300#{i}Z\nx-amz-security-token:SECRET-TOKEN-#{i}\n'"
+
+      {:error, {:aws_error, 400, "InvalidSignatureException", message}}
+    end
+
+    test "a message that differs on every request is logged once, without the request" do
+      {agent, fetch} = fetcher(signature_error(0))
+      cluster = FakeCluster.start!()
+
+      log =
+        capture_log(fn ->
+          pid = start!(fetch, cluster)
+
+          for i <- 1..5 do
+            set(agent, signature_error(i))
+
+            assert %{result: :error, error: {:aws_error, 400, _, message}} =
+                     EcsPeers.poll_now(pid)
+
+            refute message =~ "SECRET-TOKEN"
+          end
+
+          refute inspect(EcsPeers.status(pid)) =~ "SECRET-TOKEN"
+        end)
+
+      assert count(log, "InvalidSignatureException (HTTP 400)") == 1
+      assert log =~ "does not match the signature you provided."
+      refute log =~ "SECRET-TOKEN"
+      refute log =~ "x-amz-date"
+    end
+
+    test "a token in a message is never logged, even without a blank line before it" do
+      message = "bad request x-amz-security-token:SECRET-TOKEN-1 more"
+      {_agent, fetch} = fetcher({:error, {:aws_error, 400, "IncompleteSignature", message}})
+      log = capture_log(fn -> start!(fetch, FakeCluster.start!()) end)
+      assert log =~ "IncompleteSignature (HTTP 400) bad request [REDACTED]"
+      refute log =~ "SECRET-TOKEN"
+    end
+
+    test "a message that is not a string is inspected, not a crash" do
+      odd = {:error, {:aws_error, 400, "Odd", %{"detail" => [1, 2]}}}
+      {_agent, fetch} = fetcher(odd)
+
+      log =
+        capture_log(fn ->
+          pid = start!(fetch, FakeCluster.start!())
+          assert %{result: :error} = EcsPeers.poll_now(pid)
+          assert Process.alive?(pid)
+        end)
+
+      assert count(log, ~s|Odd (HTTP 400) %{"detail" => [1, 2]}|) == 1
+    end
+  end
+
+  test "a re-created parameter (same version, new value) is applied" do
+    {agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster)
+    flush_calls()
+
+    # Deleted and re-created: versions restart at 1, with a different set.
+    set(agent, ok(1, ~s({"version":1,"nodes":["shop@10.0.0.3"]})))
+
+    assert %{result: :applied, version: 1, connected: [:"shop@10.0.0.3"]} = EcsPeers.poll_now(pid)
+
+    assert %{nodes: [:"shop@10.0.0.3"]} = EcsPeers.status(pid, 1_000)
+    assert %{result: :unchanged} = EcsPeers.poll_now(pid)
+  end
+
+  test "many hanging connects: the connect phase is bounded by connect_timeout overall" do
+    nodes = for i <- 1..200, do: "shop@10.0.3.#{i}"
+    value = ~s({"version":1,"nodes":[) <> Enum.map_join(nodes, ",", &~s("#{&1}")) <> "]}"
+    {_agent, fetch} = fetcher(ok(1, value))
+    # 199 dead addresses and one live one at the end of the sorted set.
+    hang = for n <- Enum.drop(nodes, -1), do: String.to_atom(n)
+    cluster = FakeCluster.start!(hang: hang)
+
+    capture_log(fn ->
+      # Before: ceil(200 / 32) rounds x connect_timeout = 2.1 s.
+      {micros, pid} = :timer.tc(fn -> start!(fetch, cluster, connect_timeout: 300) end)
+      assert micros < 1_000_000
+
+      # Addresses tried in vain go last, so the live one is reached within a few polls.
+      reports =
+        for _ <- 1..7 do
+          {micros, report} = :timer.tc(fn -> EcsPeers.poll_now(pid) end)
+          assert micros < 1_000_000
+          report
+        end
+
+      assert Enum.any?(reports, &(&1.connected == [:"shop@10.0.3.200"]))
+      assert length(List.last(reports).failed) == 199
+    end)
+  end
+
   defp count(log, text), do: log |> String.split(text) |> length() |> Kernel.-(1)
 end

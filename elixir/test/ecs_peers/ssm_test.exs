@@ -33,4 +33,33 @@ defmodule EcsPeers.SSMTest do
 
     assert SSM.aws_error(502, "Bad Gateway") == {:aws_error, 502, "HTTP 502", "Bad Gateway"}
   end
+
+  test "AWS error messages are cut before the canonical request, redacted and capped" do
+    body =
+      EcsPeers.JSON.encode(%{
+        "__type" => "InvalidSignatureException",
+        "message" =>
+          "The request signature we calculated does not match.\n\nThe Canonical String " <>
+            "for this request should have been\n'POST\nx-amz-date:20261122T030000Z\n" <>
+            "x-amz-security-token:SECRET'"
+      })
+
+    assert SSM.aws_error(400, body) ==
+             {:aws_error, 400, "InvalidSignatureException",
+              "The request signature we calculated does not match."}
+
+    assert SSM.sanitize_message("a\tb\r\nc\x00d") == "a b c d"
+    assert SSM.sanitize_message("go X-Amz-Security-Token: abc") == "go [REDACTED]"
+    assert SSM.sanitize_message(<<"ok", 0xFF, "!">>) == "ok!"
+
+    long = SSM.sanitize_message(String.duplicate("é", 300))
+    assert byte_size(long) <= 203
+    assert String.valid?(long)
+  end
+
+  test "an AWS error message that is not a string is inspected" do
+    body = ~s({"__type":"Odd","message":{"a":[1]}})
+    assert SSM.aws_error(400, body) == {:aws_error, 400, "Odd", ~s|%{"a" => [1]}|}
+    assert SSM.sanitize_message(nil) == "nil"
+  end
 end

@@ -61,4 +61,77 @@ defmodule EcsPeers.StrategyTest do
       EcsPeers.Strategy.start_link([%{config: []}])
     end
   end
+
+  test "the child id is the topology: two topologies of the strategy start side by side" do
+    cluster = FakeCluster.start!()
+    fetch = fn _ -> {:ok, %{version: 1, value: ~s({"version":1,"nodes":["shop@10.0.0.1"]})}} end
+    config = [parameter: "/ecs-peers/shop", fetch: fetch]
+
+    a = EcsPeers.Strategy.child_spec([state(cluster, config)])
+    b = EcsPeers.Strategy.child_spec([%{state(cluster, config) | topology: :other}])
+    assert a.id == :ecs
+    assert b.id == :other
+
+    pid_a = start_supervised!(a)
+    pid_b = start_supervised!(b)
+    assert pid_a != pid_b
+    assert %{topology: :other} = EcsPeers.status(pid_b)
+  end
+
+  test "libcluster's own connect_node and disconnect_node events, per node" do
+    owner = self()
+
+    telemetry = fn event, measurements, metadata ->
+      send(owner, {:t, event, measurements, metadata})
+    end
+
+    cluster = FakeCluster.start!(connected: [:"shop@10.0.0.9"], refuse: [:"shop@10.0.0.2"])
+    value = ~s({"version":1,"nodes":["shop@10.0.0.1","shop@10.0.0.2"]})
+
+    config = [
+      parameter: "/ecs-peers/shop",
+      basename: "shop",
+      prune: true,
+      telemetry: telemetry,
+      fetch: fn _ -> {:ok, %{version: 1, value: value}} end
+    ]
+
+    pid = start_supervised!({EcsPeers.Strategy, [state(cluster, config)]})
+    _ = EcsPeers.status(pid)
+
+    assert_received {:t, [:libcluster, :connect_node, :ok], %{},
+                     %{node: :"shop@10.0.0.1", topology: :ecs}}
+
+    assert_received {:t, [:libcluster, :connect_node, :error], %{},
+                     %{node: :"shop@10.0.0.2", topology: :ecs}}
+
+    assert_received {:t, [:libcluster, :disconnect_node, :ok], %{},
+                     %{node: :"shop@10.0.0.9", topology: :ecs}}
+
+    # The standalone process emits only its own events.
+    cluster2 = FakeCluster.start!()
+
+    start_supervised!(
+      {EcsPeers,
+       [parameter: "/p", fetch: config[:fetch], telemetry: telemetry, name: :standalone_t] ++
+         FakeCluster.seams(cluster2)}
+    )
+    |> EcsPeers.status()
+
+    assert_received {:t, [:ecs_peers, :connect], _, %{topology: :ecs_peers}}
+    refute_received {:t, [:libcluster | _], _, %{topology: :ecs_peers}}
+  end
+
+  test "a config that is not a keyword list is a clear ArgumentError" do
+    cluster = FakeCluster.start!()
+
+    for config <- [%{parameter: "/p"}, "/p", [{"parameter", "/p"}]] do
+      error =
+        assert_raise ArgumentError, fn ->
+          EcsPeers.Strategy.child_spec([state(cluster, config)])
+        end
+
+      assert error.message =~ "the :ecs topology's config must be a keyword list"
+    end
+  end
 end
