@@ -92,9 +92,12 @@ defmodule EcsPeers.Strategy do
   end
 
   defp build(other) do
+    # Names the shape, never the value: a state's config may hold credentials in :env.
+    got = if is_map(other), do: "a map with keys #{inspect(Map.keys(other))}", else: kind(other)
+
     raise ArgumentError,
           "ecs_peers: expected libcluster's strategy state (a map with :topology, :config, " <>
-            ":connect, :disconnect, :list_nodes), got: #{inspect(other)}"
+            ":connect, :disconnect, :list_nodes), got #{got}"
   end
 
   # Not the value itself: a config may hold credentials in :env.

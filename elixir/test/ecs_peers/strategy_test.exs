@@ -134,4 +134,12 @@ defmodule EcsPeers.StrategyTest do
       assert error.message =~ "the :ecs topology's config must be a keyword list"
     end
   end
+
+  test "a state that is not libcluster's is an ArgumentError that names its keys, not its values" do
+    bad = %{topology: :ecs, config: [env: %{"AWS_SECRET_ACCESS_KEY" => "s3cr3t-value"}]}
+    error = assert_raise ArgumentError, fn -> EcsPeers.Strategy.start_link([bad]) end
+    assert error.message =~ "expected libcluster's strategy state"
+    assert error.message =~ "a map with keys [:config, :topology]"
+    refute error.message =~ "s3cr3t-value"
+  end
 end
