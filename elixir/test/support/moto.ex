@@ -140,13 +140,7 @@ defmodule EcsPeers.Test.Moto do
   def setup_reader!(moto, parameter, value) do
     iam!(moto, %{"Action" => "CreateUser", "UserName" => "reader", "Version" => "2010-05-08"})
 
-    policy =
-      JSON.encode(%{
-        "Version" => "2012-10-17",
-        "Statement" => [
-          %{"Effect" => "Allow", "Action" => ["ssm:GetParameter"], "Resource" => "*"}
-        ]
-      })
+    policy = read_only_policy()
 
     iam!(moto, %{
       "Action" => "PutUserPolicy",
@@ -203,13 +197,7 @@ defmodule EcsPeers.Test.Moto do
       "Version" => "2010-05-08"
     })
 
-    policy =
-      JSON.encode(%{
-        "Version" => "2012-10-17",
-        "Statement" => [
-          %{"Effect" => "Allow", "Action" => ["ssm:GetParameter"], "Resource" => "*"}
-        ]
-      })
+    policy = read_only_policy()
 
     iam!(moto, %{
       "Action" => "PutRolePolicy",
@@ -235,4 +223,12 @@ defmodule EcsPeers.Test.Moto do
 
   @doc "The region the helpers sign for."
   def region, do: @region
+
+  # moto evaluates actions only (see shared/notes/moto.md), hence Resource "*".
+  defp read_only_policy do
+    JSON.encode(%{
+      "Version" => "2012-10-17",
+      "Statement" => [%{"Effect" => "Allow", "Action" => ["ssm:GetParameter"], "Resource" => "*"}]
+    })
+  end
 end
