@@ -68,21 +68,15 @@ export const describeTasks = async (
     }
   };
 
-  try {
-    await Promise.all(
-      requests.map((input) =>
-        limit(() =>
-          describe(input).catch((error: unknown) => {
-            failed = true;
-            throw error;
-          }),
-        ),
+  await Promise.all(
+    requests.map((input) =>
+      limit(() =>
+        describe(input).catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
       ),
-    );
-  } catch (error) {
-    failed = true;
-    limit.clearQueue();
-    throw error;
-  }
+    ),
+  );
   return described;
 };
