@@ -6,12 +6,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { createHandler, type HandlerResult } from '../../lib/handler.js';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
 import { seedEstate, type Estate, type SeededTask } from '../../scripts/local/estate.js';
 import type { MotoServer } from '../../scripts/local/moto.js';
+import { buildBundle, invokeBuilt } from '../../scripts/local/runBuilt.js';
 import { motoClients, motoEnvironment, useMoto } from '../support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -177,22 +176,19 @@ describe('the reconciler against moto', () => {
   });
 
   it('works the same through the built bundle (dist/reconcile/index.mjs) in a fresh Node process', async () => {
-    const script =
-      "const { handler } = await import('./dist/reconcile/index.mjs');" +
-      "process.stdout.write(JSON.stringify(await handler({ dryRun: true }, { awsRequestId: 'child', functionName: 'reconcile' })));";
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      env: {
-        ...process.env,
+    const { result } = await invokeBuilt(
+      path.join(ROOT, 'dist/reconcile/index.mjs'),
+      { dryRun: true },
+      {
         ...motoEnvironment(moto),
         PEERS_PARAMETER: PARAMETER,
         TASK_TAGS: JSON.stringify({ app: 'shop', env: 'prod' }),
         ECS_CLUSTER: 'shop-prod',
         NODE_BASENAME: 'shop',
-        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
       },
-    });
-    const report = JSON.parse(stdout) as HandlerResult;
-    expect(report.nodes).toEqual(expectedNodes());
-    expect(report).toMatchObject({ trigger: 'manual', dryRun: true, written: false });
+    );
+    expect(result?.nodes).toEqual(expectedNodes());
+    expect(result).toMatchObject({ trigger: 'manual', dryRun: true, written: false });
   });
 });
