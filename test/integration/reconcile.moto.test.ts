@@ -175,9 +175,9 @@ describe('the reconciler against moto', () => {
     expect(await stored()).toMatchObject({ Version: before.Version, Value: before.Value });
   });
 
-  it('works the same through the built bundle (dist/reconcile/index.mjs) in a fresh Node process', async () => {
+  it('works the same through the built bundle (esbuild.config.mjs) in a fresh Node process', async () => {
     const { result } = await invokeBuilt(
-      path.join(ROOT, 'dist/reconcile/index.mjs'),
+      await buildBundle(),
       { dryRun: true },
       {
         ...motoEnvironment(moto),
