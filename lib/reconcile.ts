@@ -111,12 +111,14 @@ export const reconcile = async (
   ]);
 
   const value = encodePeerSet(nodes);
-  tierFor(value); // a set too large to publish fails here, dry run or not, before any SSM call
+  const tier = tierFor(value); // a set too large to publish fails here, dry run or not, before any SSM call
   const stored = await readParameter(clients.ssm, config.peersParameter, apiCalls);
   const published = stored === undefined ? [] : (decodePeerSet(stored.value) ?? []);
   const changed = stored?.value !== value;
   const write = (changed || trigger.force) && !trigger.dryRun;
-  const version = write ? await writeParameter(clients.ssm, config.peersParameter, value, apiCalls) : stored?.version;
+  const version = write
+    ? await writeParameter(clients.ssm, config.peersParameter, value, tier, apiCalls)
+    : stored?.version;
 
   return {
     trigger: trigger.kind,

@@ -1,7 +1,12 @@
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  type ParameterTier,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { countedCall, type ApiCalls } from '../apiCalls.js';
 import { PublishError } from '../errors.js';
-import { tierFor } from './tier.js';
 
 /** A parameter's value as SSM holds it now. */
 export interface StoredValue {
@@ -40,20 +45,21 @@ export const readParameter = async (
  * @param client - SSM client
  * @param name - parameter name
  * @param value - the new value
+ * @param tier - the tier the value needs (`tierFor`)
  * @param calls - the run's API call counters
  * @returns the parameter's new version
- * @throws PeerSetTooLargeError when the value cannot fit; PublishError when the write fails
+ * @throws PublishError when the write fails
  */
 export const writeParameter = async (
   client: SSMClient,
   name: string,
   value: string,
+  tier: ParameterTier,
   calls: ApiCalls,
 ): Promise<number> => {
-  const Tier = tierFor(value);
   try {
     const { Version } = await countedCall(calls, 'ssm:PutParameter', () =>
-      client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier, Overwrite: true })),
+      client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier: tier, Overwrite: true })),
     );
     return Version ?? 0;
   } catch (error) {

@@ -38,6 +38,8 @@ export interface Estate {
   run: (group: Omit<TaskGroup, 'stopped'>) => Promise<SeededTask[]>;
   /** Stops a task, as a deployment or a crash would. */
   stop: (task: SeededTask) => Promise<void>;
+  /** The peer set the reconciler should publish: running tasks of `cluster` carrying every tag, sorted. */
+  peers: (cluster: string, tags: Record<string, string>, basename?: string) => string[];
 }
 
 const FAMILY = 'ecs-peers-demo';
@@ -111,11 +113,22 @@ export const seedEstate = async (ecs: ECSClient, ec2: EC2Client, groups: readonl
     task.running = false;
   };
 
+  const peers = (cluster: string, tags: Record<string, string>, basename = 'shop'): string[] =>
+    tasks
+      .filter(
+        (task) =>
+          task.running &&
+          task.cluster === cluster &&
+          Object.entries(tags).every(([key, value]) => task.tags[key] === value),
+      )
+      .map((task) => `${basename}@${task.ip}`)
+      .sort();
+
   for (const group of groups) {
     const started = await run(group);
     for (const task of started.slice(0, group.stopped ?? 0)) await stop(task);
   }
-  return { tasks, run, stop };
+  return { tasks, run, stop, peers };
 };
 
 /** The demo estate: a prod cluster with tagged running and stopped tasks, untagged tasks, and a staging cluster. */

@@ -62,12 +62,7 @@ try {
       Tier: parameter.Tier,
     }),
   );
-  const expected = estate.tasks
-    .filter(
-      (task) => task.running && task.cluster === CLUSTER && task.tags.app === TAGS.app && task.tags.env === TAGS.env,
-    )
-    .map((task) => `shop@${task.ip}`)
-    .sort();
+  const expected = estate.peers(CLUSTER, TAGS);
 
   const env = {
     ...functionEnv,

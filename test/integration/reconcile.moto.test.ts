@@ -48,13 +48,7 @@ const handler = createHandler({
 });
 const invoke = (event: unknown) => handler(event, context) as Promise<HandlerResult>;
 
-const expectedNodes = () =>
-  estate.tasks
-    .filter(
-      (task) => task.running && task.cluster === 'shop-prod' && task.tags.app === 'shop' && task.tags.env === 'prod',
-    )
-    .map((task) => `shop@${task.ip}`)
-    .sort();
+const expectedNodes = () => estate.peers('shop-prod', { app: 'shop', env: 'prod' });
 
 const stored = async () => (await clients().ssm.send(new GetParameterCommand({ Name: PARAMETER }))).Parameter!;
 

@@ -118,11 +118,7 @@ const functionEnv = (key: Key): Record<string, string> => ({
 });
 const invokeAs = (user: string): Promise<BuiltRun> => invokeBuilt(bundle, scheduled, functionEnv(keys[user]!));
 const storedValue = async () => (await ssm.send(new GetParameterCommand({ Name: PARAMETER }))).Parameter?.Value;
-const expectedNodes = () =>
-  estate.tasks
-    .filter((task) => task.running && task.cluster === CLUSTER && task.tags.app === 'shop' && task.tags.env === 'prod')
-    .map((task) => `shop@${task.ip}`)
-    .sort();
+const expectedNodes = () => estate.peers(CLUSTER, { app: 'shop', env: 'prod' });
 
 beforeAll(async () => {
   assertNode22();
