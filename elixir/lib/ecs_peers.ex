@@ -40,7 +40,7 @@ defmodule EcsPeers do
       connections are re-made), default `60000`; `:infinity` to never.
     * `:env`: a map of environment variables laid over the OS environment for the AWS
       edge, default `%{}`; a `nil` value hides a variable. Only the `AWS_*` variables
-      the AWS edge reads are kept (see `EcsPeers.SSM` and `EcsPeers.Credentials`). For tests, e.g.
+      the AWS edge reads are kept (see `EcsPeers.AWS.SSM` and `EcsPeers.AWS.Credentials`). For tests, e.g.
       `%{"AWS_ENDPOINT_URL_SSM" => "http://127.0.0.1:5000"}`.
     * `:topology`: the name in log lines and telemetry, default `:ecs_peers`.
     * `:name`: a name to register the process under, default none.
@@ -68,8 +68,8 @@ defmodule EcsPeers do
         {EcsPeers, parameter: "/ecs-peers/shop", basename: "shop", prune: true}
       ]
 
-  AWS endpoint and credentials come from the standard variables: see `EcsPeers.SSM`
-  and `EcsPeers.Credentials`.
+  AWS endpoint and credentials come from the standard variables: see `EcsPeers.AWS.SSM`
+  and `EcsPeers.AWS.Credentials`.
   """
 
   alias EcsPeers.Poller

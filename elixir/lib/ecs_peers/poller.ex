@@ -32,7 +32,7 @@ defmodule EcsPeers.Poller do
   Any error (AWS, credentials, a malformed value) keeps the last good state: nothing is
   disconnected, the error is logged once (until it changes or goes away; an AWS error
   counts as the same while its HTTP status and type are, and its message is cut and
-  redacted, see `EcsPeers.SSM.sanitize_message/1`), and the interval doubles up to
+  redacted, see `EcsPeers.AWS.SSM.sanitize_message/1`), and the interval doubles up to
   `:max_backoff`, back to `:polling_interval` on the next success. The first poll runs
   from `handle_continue/2`, so boot never waits on AWS, and every poll reschedules the
   next one, with ±10% jitter, whatever happened.
@@ -45,7 +45,8 @@ defmodule EcsPeers.Poller do
 
   require Logger
 
-  alias EcsPeers.{Env, PeerSet, SSM}
+  alias EcsPeers.AWS.{Env, SSM}
+  alias EcsPeers.PeerSet
 
   @common_defaults [
     parameter: nil,

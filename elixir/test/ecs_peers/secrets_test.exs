@@ -1,7 +1,7 @@
 defmodule EcsPeers.SecretsTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.{Credentials, Env, SSM}
+  alias EcsPeers.AWS.{Credentials, Env, SSM}
   alias EcsPeers.Test.FakeCluster
 
   @moduletag :capture_log

@@ -1,4 +1,4 @@
-defmodule EcsPeers.Credentials do
+defmodule EcsPeers.AWS.Credentials do
   @moduledoc """
   AWS credentials, from the standard places, in this order:
 
@@ -20,11 +20,12 @@ defmodule EcsPeers.Credentials do
   until #{div(300, 60)} minutes before that, then fetches new ones. If that refresh fails
   while the old credentials have not yet expired, the old ones are used.
 
-  The environment is passed in as a map (see `EcsPeers.Env`), so tests and callers
+  The environment is passed in as a map (see `EcsPeers.AWS.Env`), so tests and callers
   choose what it holds.
   """
 
-  alias EcsPeers.{Http, JSON}
+  alias EcsPeers.AWS.Http
+  alias EcsPeers.JSON
 
   @refresh_before_s 300
   @default_container_host "http://169.254.170.2"

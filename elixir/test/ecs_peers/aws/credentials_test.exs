@@ -1,7 +1,7 @@
-defmodule EcsPeers.CredentialsTest do
+defmodule EcsPeers.AWS.CredentialsTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.Credentials
+  alias EcsPeers.AWS.Credentials
   alias EcsPeers.Test.FakeCredentialsServer, as: Server
 
   @now ~U[2026-01-01 12:00:00Z]

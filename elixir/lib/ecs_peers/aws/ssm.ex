@@ -1,4 +1,4 @@
-defmodule EcsPeers.SSM do
+defmodule EcsPeers.AWS.SSM do
   @moduledoc """
   The one SSM call ecs-peers makes: `GetParameter`, signed with SigV4.
 
@@ -10,7 +10,8 @@ defmodule EcsPeers.SSM do
   is the `:region` option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
   """
 
-  alias EcsPeers.{Credentials, Env, Http, JSON, SigV4}
+  alias EcsPeers.AWS.{Credentials, Env, Http, SigV4}
+  alias EcsPeers.JSON
 
   # The environment holds the secret key and tokens: never shown by inspect (the
   # credentials cache hides its own secrets).

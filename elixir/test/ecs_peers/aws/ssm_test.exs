@@ -1,7 +1,7 @@
-defmodule EcsPeers.SSMTest do
+defmodule EcsPeers.AWS.SSMTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.SSM
+  alias EcsPeers.AWS.SSM
 
   test "the endpoint: AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL, then the regional one" do
     assert SSM.new(%{"AWS_REGION" => "eu-west-1"}).endpoint ==
