@@ -31,13 +31,15 @@ defmodule EcsPeers.DNSClusterResolver do
   ## Reads
 
   A read answers every lookup of the same query until the next one is due, at most
-  once per `max(:min_read_interval, nodes in the last set / :read_budget)` seconds, as
-  `EcsPeers` spaces its reads: so the whole cluster stays near `:read_budget` reads per
-  second whatever DNSCluster's `:interval`. A throttled read (see
+  once per `max(:min_read_interval, nodes in the last set / :read_budget)` seconds
+  (±10% jitter), as `EcsPeers` spaces its reads (`EcsPeers.ReadBudget`): so the whole
+  cluster stays near `:read_budget` reads per second whatever DNSCluster's `:interval`
+  (a read happens at the first lookup after it is due). A throttled read (see
   `EcsPeers.AWS.SSM.throttled?/1`) or any other error doubles the spacing, up to
-  `:max_backoff`. The state (the SSM client with its credentials and clock offset, the
-  last set, the atom budget) lives in the calling process, DNSCluster's, under this
-  module's key: it goes away with it, and each DNSCluster instance has its own.
+  `:max_backoff` (or the budgeted spacing, if longer). The state (the credentials
+  cache, the clock offset, the last addresses, the atom budget) lives in the calling
+  process, DNSCluster's, under this module's key: it goes away with it, and each
+  DNSCluster instance has its own. No AWS secret from the environment is kept there.
 
   ## Configuration
 
@@ -63,8 +65,10 @@ defmodule EcsPeers.DNSClusterResolver do
 
   require Logger
 
-  alias EcsPeers.AWS.{Credentials, Env, SSM}
-  alias EcsPeers.PeerSet
+  @prefix "[ecs_peers:dns_cluster]"
+
+  alias EcsPeers.AWS.{Env, Errors, SSM}
+  alias EcsPeers.{PeerSet, ReadBudget}
 
   @defaults [
     region: nil,
@@ -133,7 +137,7 @@ defmodule EcsPeers.DNSClusterResolver do
 
   defp read(state, query, config, now) do
     case fetch(state, query, config) do
-      {:ok, value, state} -> apply_value(state, query, value, config, now)
+      {:ok, parameter, state} -> apply_value(state, query, parameter, config, now)
       {:error, reason, state} -> fail(state, query, reason, config, now)
     end
   end
@@ -149,7 +153,7 @@ defmodule EcsPeers.DNSClusterResolver do
 
     {result, client} =
       case SSM.get_parameter(client, query) do
-        {:ok, %{value: value}, client} -> {{:ok, value}, client}
+        {:ok, parameter, client} -> {{:ok, parameter}, client}
         {:error, reason, client} -> {{:error, reason}, client}
       end
 
@@ -157,7 +161,7 @@ defmodule EcsPeers.DNSClusterResolver do
     Tuple.append(result, state)
   end
 
-  defp apply_value(state, query, value, config, now) do
+  defp apply_value(state, query, %{version: version, value: value}, config, now) do
     parsed =
       PeerSet.parse(value,
         basename: config[:basename],
@@ -167,7 +171,7 @@ defmodule EcsPeers.DNSClusterResolver do
 
     case parsed do
       {:ok, %{nodes: nodes, new_atoms: new_atoms}} ->
-        if state.last_error != nil, do: Logger.info("#{prefix(query)} reading works again")
+        if state.last_error != nil, do: Logger.info("#{@prefix} reading #{query} works again")
         addresses = Enum.map(nodes, &address/1)
 
         %{
@@ -176,11 +180,11 @@ defmodule EcsPeers.DNSClusterResolver do
             atoms_left: state.atoms_left - new_atoms,
             last_error: nil,
             backoff: nil,
-            next_read_at: now + spacing(length(addresses), config)
+            next_read_at: now + ReadBudget.jitter(budgeted(length(addresses), config))
         }
 
       {:error, reason} ->
-        fail(state, query, {:malformed_value, reason}, config, now)
+        fail(state, query, {:malformed_value, version, reason}, config, now)
     end
   end
 
@@ -191,48 +195,30 @@ defmodule EcsPeers.DNSClusterResolver do
     ip
   end
 
-  defp spacing(nodes, config),
-    do: max(config[:min_read_interval], round(nodes / config[:read_budget] * 1000))
+  # As EcsPeers: max(min_read_interval, nodes / read_budget), see EcsPeers.ReadBudget.
+  defp budgeted(nodes, config),
+    do: ReadBudget.interval(config[:min_read_interval], nodes, config[:read_budget])
 
   defp fail(state, query, reason, config, now) do
-    backoff =
-      min(2 * (state.backoff || spacing(length(state.addresses), config)), config[:max_backoff])
+    reason = Errors.sanitize(reason)
+    budgeted = budgeted(length(state.addresses), config)
+    backoff = ReadBudget.backoff(state.backoff || budgeted, budgeted, config[:max_backoff])
 
-    if error_key(reason) != error_key(state.last_error) do
+    if Errors.key(reason) != Errors.key(state.last_error) do
       Logger.error(
-        "#{prefix(query)} #{describe(reason)}; keeping the last #{length(state.addresses)} " <>
-          "address(es), next read in about #{max(1, div(backoff, 1000))}s"
+        "#{@prefix} #{Errors.describe(reason, query)}; keeping the last " <>
+          "#{length(state.addresses)} address(es), next read in about " <>
+          "#{max(1, div(backoff, 1000))}s"
       )
     end
 
-    %{state | last_error: reason, backoff: backoff, next_read_at: now + backoff}
+    %{
+      state
+      | last_error: reason,
+        backoff: backoff,
+        next_read_at: now + ReadBudget.jitter(backoff)
+    }
   end
-
-  defp error_key({:aws_error, status, type, _message}), do: {:aws_error, status, type}
-  defp error_key(reason), do: reason
-
-  defp prefix(query), do: "[ecs_peers:dns_cluster] #{query}:"
-
-  defp describe(:no_region), do: "no AWS region: set AWS_REGION or the :region config"
-  defp describe({:credentials, why}), do: Credentials.describe(why)
-
-  defp describe({:aws_error, status, type, message} = reason) do
-    throttled = if SSM.throttled?(reason), do: " (throttled: reading less often)", else: ""
-    "GetParameter failed: #{type} (HTTP #{status}) #{message}#{throttled}"
-  end
-
-  defp describe({:unreachable, endpoint, why}),
-    do: "GetParameter failed: cannot reach #{endpoint}: #{inspect(why, limit: 5)}"
-
-  defp describe({:malformed_value, why}),
-    do:
-      "the value is not a peer set (#{inspect(why, limit: 5)}), expected " <>
-        ~s({"version":1,"nodes":["name@a.b.c.d", ...]})
-
-  defp describe(:unexpected_response),
-    do: "GetParameter returned a response without Parameter.Value"
-
-  defp describe(other), do: "reading failed: #{inspect(other, limit: 5)}"
 
   ## Configuration
 
