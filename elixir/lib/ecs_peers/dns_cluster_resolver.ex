@@ -31,7 +31,7 @@ defmodule EcsPeers.DNSClusterResolver do
   ## Reads
 
   A read answers every lookup of the same query until the next one is due, at most
-  once per `max(:min_read_interval, nodes in the last set / :read_budget)` seconds
+  once per `max(:polling_interval, nodes in the last set / :read_budget)` seconds
   (±10% jitter), as `EcsPeers` spaces its reads (`EcsPeers.ReadBudget`): so the whole
   cluster stays near `:read_budget` reads per second whatever DNSCluster's `:interval`
   (a read happens at the first lookup after it is due). A throttled read (see
@@ -43,7 +43,8 @@ defmodule EcsPeers.DNSClusterResolver do
 
   ## Configuration
 
-  From the application environment, read on every lookup:
+  From the application environment, read on every lookup, with the names, defaults and
+  checks of `EcsPeers`' options (`EcsPeers.Options`):
 
       config :ecs_peers, EcsPeers.DNSClusterResolver,
         region: "eu-west-1",       # default AWS_REGION, then AWS_DEFAULT_REGION
@@ -51,7 +52,7 @@ defmodule EcsPeers.DNSClusterResolver do
         max_nodes: 1000,           # at most this many entries are used
         max_new_atoms: nil,        # default 10 * max_nodes, per DNSCluster process
         read_budget: 4.0,          # reads per second for the whole cluster
-        min_read_interval: 5_000,  # ms, the shortest spacing of reads
+        polling_interval: 5_000,   # ms, the shortest spacing of reads
         max_backoff: 60_000,       # ms, the longest spacing while failing
         http_timeout: 5_000,       # ms for an AWS request
         env: %{}                   # AWS_* variables laid over the OS environment
@@ -68,19 +69,7 @@ defmodule EcsPeers.DNSClusterResolver do
   @prefix "[ecs_peers:dns_cluster]"
 
   alias EcsPeers.AWS.{Env, Errors, SSM}
-  alias EcsPeers.{PeerSet, ReadBudget}
-
-  @defaults [
-    region: nil,
-    basename: nil,
-    max_nodes: 1000,
-    max_new_atoms: nil,
-    read_budget: 4.0,
-    min_read_interval: 5_000,
-    max_backoff: 60_000,
-    http_timeout: 5_000,
-    env: %{}
-  ]
+  alias EcsPeers.{Options, PeerSet, ReadBudget}
 
   @doc """
   The basename DNSCluster joins to each address: the part of `node` before `@`.
@@ -130,7 +119,7 @@ defmodule EcsPeers.DNSClusterResolver do
       # Monotonic time may be negative: nil is "read at once".
       next_read_at: nil,
       backoff: nil,
-      atoms_left: config[:max_new_atoms] || 10 * config[:max_nodes],
+      atoms_left: config.max_new_atoms || 10 * config.max_nodes,
       last_error: nil
     }
   end
@@ -146,8 +135,7 @@ defmodule EcsPeers.DNSClusterResolver do
   # cache and the clock offset of the last one. Only those two are kept between reads,
   # so the calling process holds no AWS secret from the environment.
   defp fetch(state, query, config) do
-    client =
-      SSM.new(Env.build(config[:env]), region: config[:region], timeout: config[:http_timeout])
+    client = SSM.new(Env.build(config.env), region: config.region, timeout: config.http_timeout)
 
     client = %{client | credentials: state.credentials, clock_offset: state.clock_offset}
 
@@ -164,8 +152,8 @@ defmodule EcsPeers.DNSClusterResolver do
   defp apply_value(state, query, %{version: version, value: value}, config, now) do
     parsed =
       PeerSet.parse(value,
-        basename: config[:basename],
-        max_nodes: config[:max_nodes],
+        basename: config.basename,
+        max_nodes: config.max_nodes,
         max_new_atoms: state.atoms_left
       )
 
@@ -195,14 +183,14 @@ defmodule EcsPeers.DNSClusterResolver do
     ip
   end
 
-  # As EcsPeers: max(min_read_interval, nodes / read_budget), see EcsPeers.ReadBudget.
+  # As EcsPeers: max(polling_interval, nodes / read_budget), see EcsPeers.ReadBudget.
   defp budgeted(nodes, config),
-    do: ReadBudget.interval(config[:min_read_interval], nodes, config[:read_budget])
+    do: ReadBudget.interval(config.polling_interval, nodes, config.read_budget)
 
   defp fail(state, query, reason, config, now) do
     reason = Errors.sanitize(reason)
     budgeted = budgeted(length(state.addresses), config)
-    backoff = ReadBudget.backoff(state.backoff || budgeted, budgeted, config[:max_backoff])
+    backoff = ReadBudget.backoff(state.backoff || budgeted, budgeted, config.max_backoff)
 
     if Errors.key(reason) != Errors.key(state.last_error) do
       Logger.error(
@@ -222,51 +210,41 @@ defmodule EcsPeers.DNSClusterResolver do
 
   ## Configuration
 
+  # The keys of EcsPeers' one options schema (EcsPeers.Options) that mean something here.
+  @keys [
+    :region,
+    :basename,
+    :max_nodes,
+    :max_new_atoms,
+    :read_budget,
+    :polling_interval,
+    :max_backoff,
+    :http_timeout,
+    :env
+  ]
+
   @doc false
-  # The checked configuration, defaults filled in; raises ArgumentError naming the key.
-  @spec config!() :: keyword()
+  # The checked configuration (a map, defaults filled in) by EcsPeers.Options; raises
+  # ArgumentError naming the key, never showing :env.
+  @spec config!() :: %{atom() => term()}
   def config! do
     given = Application.get_env(:ecs_peers, __MODULE__, [])
 
-    unless Keyword.keyword?(given) do
-      raise ArgumentError,
-            "config :ecs_peers, #{inspect(__MODULE__)} must be a keyword list, got: " <>
-              inspect(given)
+    cond do
+      not (is_list(given) and Keyword.keyword?(given)) ->
+        Options.validate!(given, @keys)
+
+      Keyword.has_key?(given, :parameter) ->
+        raise ArgumentError, "no :parameter here: the parameter is DNSCluster's :query"
+
+      true ->
+        # The schema requires :parameter; here it is the query of each lookup.
+        Options.validate!([parameter: "(the query)"] ++ given, [:parameter | @keys])
     end
-
-    case Keyword.keys(given) -- Keyword.keys(@defaults) do
-      [] ->
-        :ok
-
-      unknown ->
-        raise ArgumentError,
-              "unknown key(s) #{inspect(unknown)} in config :ecs_peers, #{inspect(__MODULE__)}; " <>
-                "known: #{inspect(Keyword.keys(@defaults))}"
-    end
-
-    config = Keyword.merge(@defaults, given)
-    Enum.each(config, fn {key, value} -> check!(key, value) end)
-    config
-  end
-
-  defp check!(key, value) do
-    ok? =
-      case key do
-        k when k in [:region, :basename] -> value == nil or (is_binary(value) and value != "")
-        :max_new_atoms -> value == nil or (is_integer(value) and value >= 0)
-        :read_budget -> is_number(value) and value > 0
-        :env -> is_map(value)
-        _positive_integer -> is_integer(value) and value > 0
-      end
-
-    ok? = ok? and (key != :basename or value == nil or PeerSet.valid_basename?(value))
-
-    unless ok? do
-      # Not the :env map itself: it may hold AWS secrets.
-      shown = if key == :env, do: "expected a map", else: inspect(value)
-
-      raise ArgumentError,
-            "bad #{inspect(key)} in config :ecs_peers, #{inspect(__MODULE__)}: #{shown}"
-    end
+  rescue
+    e in ArgumentError ->
+      reraise ArgumentError,
+              [message: "config :ecs_peers, #{inspect(__MODULE__)}: " <> Exception.message(e)],
+              __STACKTRACE__
   end
 end

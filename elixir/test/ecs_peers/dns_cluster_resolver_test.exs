@@ -115,7 +115,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
     assert Resolver.list_nodes() == Node.list(:visible)
   end
 
-  @tag config: [min_read_interval: 300, read_budget: 1000.0]
+  @tag config: [polling_interval: 300, read_budget: 1000.0]
   test "one read serves every lookup until the next is due; :aaaa never reads", %{proxy: proxy} do
     state = dns_cluster_init([{"shop", "/ecs-peers/shop"}])
 
@@ -129,7 +129,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
     assert reads(proxy) == 2
   end
 
-  @tag config: [min_read_interval: 50, read_budget: 10.0]
+  @tag config: [polling_interval: 50, read_budget: 10.0]
   test "reads are spaced by the set's size over the read budget", %{proxy: proxy} do
     # 5 nodes at 10 reads/s for the cluster: one read per 500 ms (±10%) on each node.
     assert length(Resolver.lookup("/ecs-peers/five", :a)) == 5
@@ -142,7 +142,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
     assert reads(proxy) == 2
   end
 
-  @tag config: [min_read_interval: 200, read_budget: 1000.0]
+  @tag config: [polling_interval: 200, read_budget: 1000.0]
   test "a throttled read keeps the last addresses, is logged once and backs off", %{proxy: proxy} do
     assert [_, _] = Resolver.lookup("/ecs-peers/shop", :a)
     SsmProxy.set(proxy, :mode, :throttle)
@@ -192,7 +192,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
     assert Resolver.lookup("/ecs-peers/mixed", :a) == [{10, 0, 1, 5}]
   end
 
-  @tag config: [min_read_interval: 1, max_backoff: 1, read_budget: 1000.0]
+  @tag config: [polling_interval: 1, max_backoff: 1, read_budget: 1000.0]
   test "a malformed value is logged once, however often it is read", %{proxy: proxy} do
     log =
       capture_log(fn ->
@@ -213,7 +213,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
       :ecs_peers,
       Resolver,
       Keyword.merge(Application.get_env(:ecs_peers, Resolver),
-        min_read_interval: 1,
+        polling_interval: 1,
         read_budget: 1000.0
       )
     )
@@ -227,15 +227,26 @@ defmodule EcsPeers.DNSClusterResolverTest do
   test "bad configuration fails DNSCluster's start with the reason, never showing :env" do
     Application.put_env(:ecs_peers, Resolver, read_budgit: 1.0)
 
-    assert_raise ArgumentError, ~r/unknown key\(s\) \[:read_budgit\]/, fn ->
+    assert_raise ArgumentError,
+                 ~r/EcsPeers.DNSClusterResolver: ecs_peers: unknown option\(s\) :read_budgit/,
+                 fn ->
+                   Resolver.basename(node())
+                 end
+
+    Application.put_env(:ecs_peers, Resolver, read_budget: 0)
+
+    assert_raise ArgumentError, ~r/option :read_budget must be a positive number/, fn ->
       Resolver.basename(node())
     end
 
-    Application.put_env(:ecs_peers, Resolver, read_budget: 0)
-    assert_raise ArgumentError, ~r/bad :read_budget/, fn -> Resolver.basename(node()) end
-
     Application.put_env(:ecs_peers, Resolver, basename: "no spaces")
-    assert_raise ArgumentError, ~r/bad :basename/, fn -> Resolver.basename(node()) end
+    assert_raise ArgumentError, ~r/option :basename must be/, fn -> Resolver.basename(node()) end
+
+    Application.put_env(:ecs_peers, Resolver, parameter: "/ecs-peers/shop")
+    assert_raise ArgumentError, ~r/DNSCluster's :query/, fn -> Resolver.basename(node()) end
+
+    Application.put_env(:ecs_peers, Resolver, %{read_budget: 1.0})
+    assert_raise ArgumentError, ~r/expected a keyword list/, fn -> Resolver.basename(node()) end
 
     Application.put_env(:ecs_peers, Resolver, env: [{"AWS_SECRET_ACCESS_KEY", "s3cr3t"}])
     error = assert_raise ArgumentError, fn -> Resolver.basename(node()) end
