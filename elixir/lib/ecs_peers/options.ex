@@ -34,7 +34,7 @@ defmodule EcsPeers.Options do
        "seconds of run; keep the grace above that. `0` prunes at once. A node dropped " <>
        "from the set (in the previous set this node read) is pruned at the read that " <>
        "drops it, without grace."},
-    {:basename, :common, nil, :basename, "nil or 1..64 letters, digits, _ or -", "`nil` (any)",
+    {:basename, :common, nil, :basename, "nil or 1..64 letters, digits, _ or -", "`nil`: any",
      "accept only entries with this basename."},
     {:region, :common, nil, :nil_or_string, "nil or a string",
      "`AWS_REGION`, then `AWS_DEFAULT_REGION`", "the AWS region."},
@@ -55,8 +55,7 @@ defmodule EcsPeers.Options do
     {:env, :common, %{}, :map, "a map of environment variables", "`%{}`",
      "environment variables laid over the OS environment for the AWS edge; a `nil` value " <>
        "hides a variable. Only the `AWS_*` variables the AWS edge reads are kept."},
-    {:fetch, :common, nil, {:nil_or_callable, 1}, "nil, a 1-arity fun or {m, f, a}",
-     "`nil` (SSM)",
+    {:fetch, :common, nil, {:nil_or_callable, 1}, "nil, a 1-arity fun or {m, f, a}", "`nil`: SSM",
      "test seam: called with the parameter name instead of SSM, returns " <>
        "`{:ok, %{version: integer, value: string}}` or `{:error, reason}`."},
     {:telemetry, :common, nil, {:nil_or_callable, 3}, "nil, a 3-arity fun or {m, f, a}",
@@ -173,9 +172,14 @@ defmodule EcsPeers.Options do
     schema()
     |> Enum.filter(&(scope == :all or &1.scope == :common))
     |> Enum.map_join("\n", fn e ->
-      "  * `#{inspect(e.key)}` (default #{e.shown_default}): #{e.doc}"
+      "  * `#{inspect(e.key)}` (#{default_text(e)}): #{e.doc}"
     end)
   end
+
+  @doc false
+  # "required", or "default X": how the moduledocs show an option's default.
+  def default_text(%{shown_default: "required"}), do: "required"
+  def default_text(%{shown_default: shown}), do: "default #{shown}"
 
   @doc "The README's option table (checked against the README by a test)."
   @spec readme_table() :: String.t()

@@ -106,7 +106,10 @@ defmodule EcsPeers.ClusterTest do
         now() - cut_at
       end
 
-    note("heal: cut links back after #{inspect(took)} ms (polling_interval #{interval} ms)")
+    note(
+      "heal: cut links back after #{Enum.join(took, ", ")} ms (polling_interval #{interval} ms)"
+    )
+
     assert_discovery_alive(nodes)
   end
 
@@ -151,6 +154,7 @@ defmodule EcsPeers.ClusterTest do
 
     # Cut after it: within a read (750 ms for 3 nodes at 4 reads/s) and a tick more.
     window = 2_000
+    watching_from = now()
 
     took =
       eventually_stable(
@@ -165,7 +169,7 @@ defmodule EcsPeers.ClusterTest do
       )
 
     note(
-      "stray: cut for good #{now() - connected_at - window} ms after it connected (grace #{grace} ms, took #{took})"
+      "stray: cut for good #{watching_from + took - connected_at} ms after it connected (grace #{grace} ms)"
     )
 
     assert ClusterNode.nodes(stray) -- ["admin@10.2.0.8"] == []

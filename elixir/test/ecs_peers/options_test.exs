@@ -107,8 +107,9 @@ defmodule EcsPeers.OptionsTest do
           ] do
         {:docs_v1, _, _, _, %{"en" => doc}, _, _} = Code.fetch_docs(module)
 
-        for %{key: key, shown_default: default} <- Options.schema(), key in keys do
-          assert doc =~ "`#{inspect(key)}` (default #{default})", "#{inspect(module)}: #{key}"
+        for %{key: key} = entry <- Options.schema(), key in keys do
+          assert doc =~ "`#{inspect(key)}` (#{Options.default_text(entry)})",
+                 "#{inspect(module)}: #{key}"
         end
       end
     end
