@@ -38,8 +38,6 @@ defmodule EcsPeers.ReconcilerChainTest do
     end
   end
 
-  defp now, do: System.monotonic_time(:millisecond)
-
   test "tasks in moto -> reconciler -> SSM -> every task's node connected; a stopped task is pruned",
        %{net: net, moto: moto} do
     ClusterMoto.call!(moto, %{op: "pin_ecs_tasks"})

@@ -65,6 +65,42 @@ defmodule EcsPeers.Test.ClusterCase do
     Map.new(servers)
   end
 
+  @doc "`{host, ip}` pairs named `prefix1`, `prefix2`, ... for `start_nodes!/3`."
+  def hosts(prefix, ips),
+    do: ips |> Enum.with_index(1) |> Enum.map(fn {ip, i} -> {"#{prefix}#{i}", ip} end)
+
+  @doc "Monotonic ms."
+  def now, do: System.monotonic_time(:millisecond)
+
+  @doc "The node names `shop@ip` of `ips`."
+  def peers(ips), do: Enum.map(ips, &node_name/1)
+
+  @doc "Fails with the node's output when its EcsPeers process died."
+  def assert_discovery_alive(nodes) do
+    for {ip, node} <- nodes do
+      ExUnit.Assertions.assert(
+        ClusterNode.discovery(node) in ["alive", "none"],
+        "EcsPeers died on #{node_name(ip)}\n" <> ClusterNode.output(node)
+      )
+    end
+  end
+
+  @doc """
+  Lists `ips` in the parameter, starts a node on each (host names `prefix1`, ...) running
+  EcsPeers with `discovery`, and waits for the full mesh. Returns the nodes and the
+  parameter version that lists them.
+  """
+  def start_mesh!(net, moto, prefix, ips, cookie, discovery) do
+    version = ClusterMoto.put_peer_set!(moto, discovery[:parameter], peers(ips))
+    nodes = start_nodes!(net, hosts(prefix, ips), cookie: cookie, discovery: discovery)
+
+    eventually(fn -> full_mesh?(views(nodes)) end, 10 * discovery[:polling_interval], fn ->
+      "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
+    end)
+
+    {nodes, version}
+  end
+
   @doc "The node name `shop@ip` (or another basename) as a string."
   def node_name(ip, basename \\ "shop"), do: "#{basename}@#{ip}"
 
