@@ -120,11 +120,18 @@ defmodule EcsPeers.Options do
       raise ArgumentError, "ecs_peers: expected a keyword list of options, got: #{shape(opts)}"
     end
 
-    case Enum.uniq(Keyword.keys(opts)) -- allowed do
-      [] ->
+    unknown = Enum.uniq(Keyword.keys(opts)) -- allowed
+
+    cond do
+      unknown == [] ->
         :ok
 
-      unknown ->
+      :resync_interval in unknown ->
+        raise ArgumentError,
+              "ecs_peers: option :resync_interval was removed: connections are now compared " <>
+                "with the set on every :polling_interval tick and every nodedown; delete it"
+
+      true ->
         raise ArgumentError,
               "ecs_peers: unknown option(s) #{Enum.map_join(unknown, ", ", &inspect/1)}; " <>
                 "known options: #{Enum.map_join(allowed, ", ", &inspect/1)}"

@@ -15,6 +15,16 @@ defmodule EcsPeers.OptionsTest do
     end
   end
 
+  test "the removed :resync_interval says what replaced it" do
+    error =
+      assert_raise ArgumentError, fn ->
+        EcsPeers.child_spec(parameter: "/p", resync_interval: 1)
+      end
+
+    assert error.message =~ ":resync_interval was removed"
+    assert error.message =~ "every :polling_interval tick"
+  end
+
   test "invalid values name the option" do
     cases = [
       {[], ":parameter must be a non-empty string"},
