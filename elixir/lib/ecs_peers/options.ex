@@ -29,9 +29,11 @@ defmodule EcsPeers.Options do
     {:prune_grace, :common, 30_000, :non_neg_int, "a non-negative integer (ms)", "`30000`",
      "a connected node that was never in a set this node read is pruned only once a read " <>
        "made this long after it was first seen absent still omits it, so a task that has " <>
-       "just started is not cut before the reconciler publishes it (the reconciler runs " <>
-       "on every task event and on its schedule); `0` prunes at once. A node dropped " <>
-       "from the set is pruned at once."},
+       "just started is not cut before the reconciler publishes it: the reconciler runs " <>
+       "on task events gathered for `BatchingWindowSeconds` (default 20 s) plus a few " <>
+       "seconds of run; keep the grace above that. `0` prunes at once. A node dropped " <>
+       "from the set (in the previous set this node read) is pruned at the read that " <>
+       "drops it, without grace."},
     {:basename, :common, nil, :basename, "nil or 1..64 letters, digits, _ or -", "`nil` (any)",
      "accept only entries with this basename."},
     {:region, :common, nil, :nil_or_string, "nil or a string",

@@ -194,9 +194,6 @@ defmodule EcsPeers.Poller do
   end
 
   @doc false
-  defdelegate jitter(interval), to: ReadBudget
-
-  @doc false
   # Kept for callers of the former API: the wording lives in EcsPeers.AWS.Errors.
   def describe(reason, %{parameter: parameter}), do: Errors.describe(reason, parameter)
 
