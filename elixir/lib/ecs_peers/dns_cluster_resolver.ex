@@ -171,6 +171,9 @@ defmodule EcsPeers.DNSClusterResolver do
             next_read_at: now + ReadBudget.jitter(budgeted(length(addresses), config))
         }
 
+      {:error, :atom_budget_exhausted} ->
+        fail(state, query, {:atom_budget_exhausted, version}, config, now)
+
       {:error, reason} ->
         fail(state, query, {:malformed_value, version, reason}, config, now)
     end

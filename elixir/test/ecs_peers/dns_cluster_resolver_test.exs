@@ -21,7 +21,10 @@ defmodule EcsPeers.DNSClusterResolverTest do
     "/ecs-peers/bad" => ~s({"nodes":"shop@10.0.1.5"}),
     "/ecs-peers/mixed" =>
       ~s({"version":1,"nodes":["shop@10.0.1.5","shop@10.0.0.300","evil name@10.0.0.1","other@10.0.0.7",) <>
-        ~s("shop@010.0.0.1",42,"fresh_#{System.unique_integer([:positive])}@10.0.9.9"]})
+        ~s("shop@010.0.0.1",42,"fresh_#{System.unique_integer([:positive])}@10.0.9.9"]}),
+    "/ecs-peers/fresh" =>
+      ~s({"version":1,"nodes":["new_#{System.unique_integer([:positive])}@10.0.8.1",) <>
+        ~s("new_#{System.unique_integer([:positive])}@10.0.8.2"]})
   }
 
   setup_all do
@@ -185,6 +188,12 @@ defmodule EcsPeers.DNSClusterResolverTest do
     # other@10.0.0.7 is valid (any basename): DNSCluster names it with its own basename.
     assert Resolver.lookup("/ecs-peers/mixed", :a) == [{10, 0, 0, 7}, {10, 0, 1, 5}]
     assert_raise ArgumentError, fn -> String.to_existing_atom(fresh) end
+  end
+
+  @tag config: [max_new_atoms: 0]
+  test "a set of only new names beyond the atom budget is refused, and said so" do
+    log = capture_log(fn -> assert Resolver.lookup("/ecs-peers/fresh", :a) == [] end)
+    assert log =~ "/ecs-peers/fresh version 1 lists only new node names"
   end
 
   @tag config: [basename: "shop"]

@@ -12,10 +12,12 @@ defmodule EcsPeers.AWS.SSM do
   Requests are signed with the corrected clock of `EcsPeers.AWS.Clock`: an answer that
   refuses the request for its time (`RequestTimeTooSkewed`, `InvalidSignatureException`
   "Signature expired", ...) and whose `Date` header is 5 minutes or more away sets the
-  client's `clock_offset`, and the request is sent again once. The offset stays in the
-  returned client for every later request. A throttled read is returned at once, never
+  client's `clock_offset` (logged as a warning), and the request is sent again once. The
+  offset stays in the returned client for every later request. A throttled read is returned at once, never
   retried here (`throttled?/1` tells it apart): the caller spaces its reads.
   """
+
+  require Logger
 
   alias EcsPeers.AWS.{Clock, Credentials, Env, Http, SigV4}
   alias EcsPeers.JSON
@@ -170,9 +172,25 @@ defmodule EcsPeers.AWS.SSM do
   # As the AWS SDKs do, every answer's Date header may correct the clock, not only errors.
   defp learn_clock(client, headers) do
     case Clock.offset_from(headers, client.clock_offset) do
-      {:corrected, offset} -> {%{client | clock_offset: offset}, true}
-      :unchanged -> {client, false}
+      {:corrected, offset} ->
+        log_clock(client.endpoint, offset)
+        {%{client | clock_offset: offset}, true}
+
+      :unchanged ->
+        {client, false}
     end
+  end
+
+  # Rare (only a change of 5 minutes or more), and worth an operator's look: a node whose
+  # clock is that far off has other troubles than SigV4.
+  defp log_clock(endpoint, offset) do
+    seconds = div(abs(offset), 1000)
+    side = if offset > 0, do: "behind", else: "ahead of"
+
+    Logger.warning(
+      "[ecs_peers] this node's clock is about #{seconds}s #{side} AWS's (the Date of " <>
+        "#{endpoint}): signing requests with the corrected time; check the node's clock (NTP)"
+    )
   end
 
   @throttling_codes [

@@ -5,11 +5,14 @@ defmodule EcsPeers.AWS.SSMMotoTest do
   # from a fake ECS credentials endpoint.
   use ExUnit.Case, async: false
 
+  import ExUnit.CaptureLog
+
   alias EcsPeers.AWS.{Credentials, SSM}
   alias EcsPeers.Test.{Moto, SsmProxy}
   alias EcsPeers.Test.FakeCredentialsServer, as: CredsServer
 
   @moduletag :moto
+  @moduletag :capture_log
 
   @parameter "/ecs-peers/shop"
   @value ~s({"version":1,"nodes":["shop@10.0.1.5"]})
@@ -40,8 +43,18 @@ defmodule EcsPeers.AWS.SSMMotoTest do
       proxy = SsmProxy.start!(ctx.moto.url, shift_ms: @fifteen_minutes)
       client = client(proxy.url, keys(ctx.reader))
 
-      assert {:ok, %{version: 1, value: @value}, client} = SSM.get_parameter(client, @parameter)
+      log =
+        capture_log(fn ->
+          assert {:ok, %{version: 1, value: @value}, client} =
+                   SSM.get_parameter(client, @parameter)
+
+          send(self(), {:client, client})
+        end)
+
+      assert_received {:client, client}
       assert answered(proxy) == [:skewed, :forwarded]
+      assert log =~ ~r/this node's clock is about (899|900|901)s behind AWS's/
+      assert log =~ "check the node's clock (NTP)"
       assert_in_delta client.clock_offset, @fifteen_minutes, 5_000
 
       # The offset is kept: every later read is signed right the first time.
