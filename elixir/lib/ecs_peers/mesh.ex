@@ -75,8 +75,10 @@ defmodule EcsPeers.Mesh do
   """
   @spec read(t(), [node()], node(), integer()) :: t()
   def read(%__MODULE__{} = mesh, set, self, now) do
-    dropped = if mesh.set, do: mesh.set -- set, else: []
-    listed? = self in set
+    # Sets of up to max_nodes: MapSets keep each step linear.
+    in_set = MapSet.new(set)
+    dropped = Enum.reject(mesh.set || [], &MapSet.member?(in_set, &1))
+    listed? = MapSet.member?(in_set, self)
 
     kept_out =
       mesh.kept_out
@@ -114,9 +116,12 @@ defmodule EcsPeers.Mesh do
     %{connected: connected, self: self, now: now} = input
     state = state(mesh, self, input.grace)
 
+    in_set = MapSet.new(mesh.set)
+    is_connected = MapSet.new(connected)
+
     candidates =
       Enum.filter(connected, fn n ->
-        n != self and n not in mesh.set and basename(n) == input.basename
+        n != self and not MapSet.member?(in_set, n) and basename(n) == input.basename
       end)
 
     # Remembered only for nodes still connected and absent; a new sighting starts now.
@@ -128,7 +133,11 @@ defmodule EcsPeers.Mesh do
         do: Enum.filter(candidates, &prune?(mesh, &1, input.grace)),
         else: []
 
-    connect = if state == :draining, do: [], else: (mesh.set -- connected) -- [self]
+    connect =
+      if state == :draining,
+        do: [],
+        else: Enum.reject(mesh.set, &(&1 == self or MapSet.member?(is_connected, &1)))
+
     kept_out = Map.merge(mesh.kept_out, Map.new(disconnect, &{&1, now})) |> cap()
 
     {%{connect: Enum.sort(connect), disconnect: Enum.sort(disconnect), state: state},
