@@ -71,6 +71,9 @@ defmodule EcsPeers.Strategy do
 
     unknown = Keyword.keys(config) -- Options.common_keys()
 
+    # A removed option gets the schema's own message, which says what replaced it.
+    if :resync_interval in unknown, do: Options.validate!(config, Options.common_keys())
+
     if unknown != [] do
       raise ArgumentError,
             "ecs_peers: unknown option(s) #{Enum.map_join(unknown, ", ", &inspect/1)} " <>

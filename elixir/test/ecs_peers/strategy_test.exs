@@ -61,6 +61,10 @@ defmodule EcsPeers.StrategyTest do
     assert error.message =~ ":pollinginterval"
     assert error.message =~ ":ecs topology"
 
+    assert_raise ArgumentError, ~r/:resync_interval was removed/, fn ->
+      EcsPeers.Strategy.child_spec([state(cluster, parameter: "/p", resync_interval: 60_000)])
+    end
+
     # Keys libcluster provides are not config keys.
     assert_raise ArgumentError, ~r/:connect/, fn ->
       EcsPeers.Strategy.child_spec([state(cluster, parameter: "/p", connect: {M, :f, []})])
