@@ -5,16 +5,9 @@ defmodule EcsPeers.Strategy do
 
   It takes the same options as `EcsPeers` under `config:` (all but `:name`, `:topology`,
   `:connect`, `:disconnect` and `:list_nodes`, which libcluster provides), and works the
-  same way (see `EcsPeers.Poller`):
+  same way (see `EcsPeers.Poller` and `EcsPeers.Mesh`):
 
-    * `:parameter` (required): the SSM parameter name.
-    * `:polling_interval` (default `5000` ms, with jitter), `:prune` (default `false`),
-      `:basename` (default `nil`: any), `:region` (default `AWS_REGION` /
-      `AWS_DEFAULT_REGION`), `:max_nodes` (default `1000`), `:max_new_atoms` (default
-      `10 * max_nodes`), `:connect_timeout` (default `5000` ms, the whole connect
-      phase), `:http_timeout` (default `5000` ms), `:max_backoff` (default `60000` ms),
-      `:resync_interval` (default `60000` ms), `:env` (default `%{}`), `:fetch` (default
-      `nil`), `:telemetry` (default: `:telemetry` when loaded).
+  #{EcsPeers.Options.bullets(:common)}
 
   Connections go through the topology's `connect`, `disconnect` and `list_nodes`
   `{m, f, a}` (libcluster's defaults are `:net_kernel.connect_node/1`,
@@ -22,10 +15,10 @@ defmodule EcsPeers.Strategy do
   `apply(m, f, a ++ [node])`. libcluster is not needed to compile this module.
 
   The child id is the topology's name, so several topologies may use this strategy.
-  Besides the `EcsPeers.Telemetry` events, it emits libcluster's own per-node events
-  (when `:telemetry` is loaded): `[:libcluster, :connect_node, :ok | :error | :ignored]`
-  and `[:libcluster, :disconnect_node, :ok | :error | :ignored]`, measurements `%{}`,
-  metadata `%{node: node, topology: topology}`.
+  Besides the `EcsPeers.Telemetry` events, it emits libcluster's own per-node events,
+  with the measurements and metadata libcluster's strategies give them:
+  `[:libcluster, :connect_node, :ok | :error]` and
+  `[:libcluster, :disconnect_node, :ok | :error]` (see `EcsPeers.Telemetry`).
 
   ## Example
 
@@ -43,7 +36,7 @@ defmodule EcsPeers.Strategy do
         ]
   """
 
-  alias EcsPeers.Poller
+  alias EcsPeers.{Options, Poller}
 
   @doc false
   def child_spec([state]) do
@@ -76,17 +69,17 @@ defmodule EcsPeers.Strategy do
         list_nodes: list_nodes
       )
 
-    unknown = Keyword.keys(config) -- Poller.common_keys()
+    unknown = Keyword.keys(config) -- Options.common_keys()
 
     if unknown != [] do
       raise ArgumentError,
             "ecs_peers: unknown option(s) #{Enum.map_join(unknown, ", ", &inspect/1)} " <>
               "in the #{inspect(topology)} topology's config; known options: " <>
-              Enum.map_join(Poller.common_keys(), ", ", &inspect/1)
+              Enum.map_join(Options.common_keys(), ", ", &inspect/1)
     end
 
     poller =
-      Poller.new(opts, Poller.common_keys() ++ [:topology, :connect, :disconnect, :list_nodes])
+      Poller.new(opts, Options.common_keys() ++ [:topology, :connect, :disconnect, :list_nodes])
 
     %{poller | libcluster_events?: true}
   end

@@ -79,13 +79,42 @@ defmodule EcsPeers.ClusterTest do
     assert_discovery_alive(nodes)
   end
 
-  test "prune: true disconnects a same-basename node missing from the set, and only that one",
+  # One :erlang.disconnect_node/1 (OTP's global, with prevent_overlapping_partitions,
+  # may cut further links in response): the set is unchanged, so only the heal on
+  # nodedown and on every tick can repair it, with no AWS read.
+  test "a cut link is back within 3 s with polling_interval 300", %{net: net, moto: moto} do
+    interval = 300
+    parameter = "/ecs-peers/heal"
+    ips = ["10.6.0.1", "10.6.0.2", "10.6.0.3"]
+    discovery = [parameter: parameter, polling_interval: interval, prune: true]
+    {nodes, _version} = start_mesh!(net, moto, "h", ips, cookie(), discovery)
+
+    took =
+      for {from, to} <- [
+            {"10.6.0.1", "10.6.0.2"},
+            {"10.6.0.2", "10.6.0.3"},
+            {"10.6.0.3", "10.6.0.1"}
+          ] do
+        cut_at = now()
+        assert ClusterNode.disconnect(nodes[from], node_name(to))
+
+        eventually(fn -> full_mesh?(views(nodes)) end, 3_000, fn ->
+          "the link #{from} -> #{to} was not back within 3 s: #{inspect(views(nodes))}\n" <>
+            outputs(nodes)
+        end)
+
+        now() - cut_at
+      end
+
+    note("heal: cut links back after #{inspect(took)} ms (polling_interval #{interval} ms)")
+    assert_discovery_alive(nodes)
+  end
+
+  test "a stray node of the basename is kept for prune_grace, then cut by all; another basename never",
        %{net: net, moto: moto} do
-    interval = 500
-    # The reconciler does not rewrite an unchanged set, so a stray connection is found by
-    # the periodic resync (default 60 s; shortened here).
-    resync = 3 * interval
-    parameter = "/ecs-peers/prune"
+    interval = 300
+    grace = 4_000
+    parameter = "/ecs-peers/stray"
     ips = ["10.2.0.1", "10.2.0.2", "10.2.0.3"]
     cookie = cookie()
 
@@ -93,125 +122,167 @@ defmodule EcsPeers.ClusterTest do
       parameter: parameter,
       polling_interval: interval,
       prune: true,
-      resync_interval: resync
+      prune_grace: grace
     ]
 
     {nodes, _version} = start_mesh!(net, moto, "b", ips, cookie, discovery)
 
-    # shop@10.2.0.9 is not in the set (say, a task the reconciler already dropped);
-    # admin@10.2.0.8 has another basename (say, a remote console): prune must spare it.
-    %{"10.2.0.9" => intruder} = start_nodes!(net, [{"bx", "10.2.0.9"}], cookie: cookie)
+    # shop@10.2.0.9 is not in the set (a task the reconciler has not published yet, or
+    # one that is not tagged); admin@10.2.0.8 has another basename (a remote console).
+    %{"10.2.0.9" => stray} = start_nodes!(net, [{"bx", "10.2.0.9"}], cookie: cookie)
 
     %{"10.2.0.8" => admin} =
       start_nodes!(net, [{"by", "10.2.0.8"}], cookie: cookie, basename: "admin")
 
+    connected_at = now()
+
     for ip <- ips do
-      assert ClusterNode.connect(intruder, node_name(ip))
+      assert ClusterNode.connect(stray, node_name(ip))
       assert ClusterNode.connect(admin, node_name(ip))
     end
 
-    converge = resync + 2 * interval
-    window = resync + interval
+    extra = ["admin@10.2.0.8", "shop@10.2.0.9"]
+
+    # Not cut within the grace (minus the time the connects above took, and a margin).
+    always(fn -> full_mesh?(views(nodes), extra) end, grace - (now() - connected_at) - 500, fn ->
+      "shop@10.2.0.9 was cut within the #{grace} ms grace: #{inspect(views(nodes))}\n" <>
+        outputs(nodes)
+    end)
+
+    # Cut after it: within a read (750 ms for 3 nodes at 4 reads/s) and a tick more.
+    window = 2_000
 
     took =
       eventually_stable(
         fn -> views(nodes) end,
         &full_mesh?(&1, ["admin@10.2.0.8"]),
-        converge + window,
+        grace + 3_000 + window - (now() - connected_at),
         window,
-        fn
-          timeline ->
-            "within #{converge + window} ms after they connected, shop@10.2.0.9 was not pruned for good " <>
-              "(or admin@10.2.0.8 was pruned). What each node saw (Node.list/0):\n#{timeline}\n" <>
-              outputs(nodes)
+        fn timeline ->
+          "shop@10.2.0.9 was not cut for good after the grace (or admin@10.2.0.8 was cut). " <>
+            "What each node saw:\n#{timeline}\n" <> outputs(nodes)
         end
       )
 
     note(
-      "prune: shop@10.2.0.9 pruned for good #{took} ms after it connected (resync #{resync} ms)"
+      "stray: cut for good #{now() - connected_at - window} ms after it connected (grace #{grace} ms, took #{took})"
     )
 
-    refute Enum.any?(ClusterNode.nodes(intruder), &(&1 in peers(ips))),
-           "shop@10.2.0.9 still sees nodes of the set: #{inspect(ClusterNode.nodes(intruder))}"
+    assert ClusterNode.nodes(stray) -- ["admin@10.2.0.8"] == []
+    assert_discovery_alive(nodes)
+  end
+
+  test "a well-formed set naming no live node changes no connection", %{net: net, moto: moto} do
+    interval = 300
+    parameter = "/ecs-peers/wrong"
+    ips = ["10.7.0.1", "10.7.0.2", "10.7.0.3"]
+    # prune_grace 0 is the dangerous case: nothing waits before a prune.
+    discovery = [parameter: parameter, polling_interval: interval, prune: true, prune_grace: 0]
+    {nodes, listed} = start_mesh!(net, moto, "w", ips, cookie(), discovery)
+    await_applied(nodes, listed, 20 * interval)
+
+    # A reconciler pointed at the wrong cluster, or a stale copy.
+    wrong = ClusterMoto.put_peer_set!(moto, parameter, ["shop@10.7.0.99"])
+    await_applied(nodes, wrong, 20 * interval)
+
+    always(fn -> full_mesh?(views(nodes)) end, 10 * interval, fn ->
+      "a set naming no live node changed connections: #{inspect(views(nodes))}\n" <>
+        outputs(nodes)
+    end)
 
     assert_discovery_alive(nodes)
   end
 
-  # The draining task: ECS stops it, the reconciler drops it from the set, but its BEAM
-  # (and its EcsPeers, with the same set) runs until the container exits, ~30 s later.
-  # The others prune it; it must not reconnect, and the pruning must not break the mesh
-  # of the nodes that stay. (OTP 25+'s global, with prevent_overlapping_partitions, may
-  # cut a healthy link when a node is disconnected: the loop must repair it promptly.)
-  test "prune: true leaves a node dropped from the set outside a stable mesh, though its EcsPeers still runs",
+  # The read budget, counted by a proxy in front of moto, and the draining task: ECS
+  # stops it, the reconciler drops it from the set, but its BEAM (and its EcsPeers) runs
+  # until the container exits. Every member must cut it off within 8 s (each reads only
+  # every 4 s here) and no one may reconnect it for 30 s.
+  test "read_budget 1.0: 4 nodes read at most ~34 times in 20 s; a node dropped from the set is cut off by all within 8 s, for 30 s",
        %{net: net, moto: moto} do
-    interval = 500
-    resync = 3 * interval
-    parameter = "/ecs-peers/drain"
-    ips = ["10.5.0.1", "10.5.0.2", "10.5.0.3"]
+    interval = 300
+    parameter = "/ecs-peers/budget"
+    ips = ["10.5.0.1", "10.5.0.2", "10.5.0.3", "10.5.0.4"]
+    endpoint = ClusterMoto.start_proxy!(moto)
+    discovery = [parameter: parameter, polling_interval: interval, prune: true, read_budget: 1.0]
+    listed = ClusterMoto.put_peer_set!(moto, parameter, peers(ips))
+    {before, _} = ClusterMoto.proxy_reads!(moto, parameter)
+    started = now()
 
-    discovery = [
-      parameter: parameter,
-      polling_interval: interval,
-      prune: true,
-      resync_interval: resync
-    ]
+    nodes =
+      start_nodes!(net, hosts("e", ips),
+        cookie: cookie(),
+        discovery: discovery,
+        endpoint: endpoint
+      )
 
-    {nodes, listed} = start_mesh!(net, moto, "e", ips, cookie(), discovery)
+    eventually(fn -> full_mesh?(views(nodes)) end, 10_000, fn ->
+      "no full mesh: #{inspect(views(nodes))}\n" <> outputs(nodes)
+    end)
 
-    # Every node has seen itself listed (so 10.5.0.3 is a member that leaves, not a new
-    # node that is not listed yet).
-    await_applied(nodes, listed, 10 * interval)
-    ClusterMoto.put_peer_set!(moto, parameter, peers(["10.5.0.1", "10.5.0.2"]))
+    await_applied(nodes, listed, 5_000)
+    Process.sleep(max(0, 20_000 - (now() - started)))
+    {count, _times} = ClusterMoto.proxy_reads!(moto, parameter)
+    reads = count - before
 
-    settled = %{
-      "shop@10.5.0.1" => ["shop@10.5.0.2"],
-      "shop@10.5.0.2" => ["shop@10.5.0.1"],
-      "shop@10.5.0.3" => []
-    }
+    note(
+      "budget: #{reads} GetParameter in 20 s from 4 nodes (read_budget 1.0, polling_interval #{interval} ms)"
+    )
 
-    # Transient cuts while the nodes react are tolerated; the end state must come within
-    # two resyncs and then hold across another resync.
-    converge = 2 * resync + 2 * interval
-    window = resync + 2 * interval
+    assert reads <= 34, "#{reads} reads in 20 s by 4 nodes with read_budget 1.0"
+    assert reads >= 4, "the nodes did not read through the proxy (#{reads} reads)"
+
+    ClusterMoto.put_peer_set!(moto, parameter, peers(Enum.take(ips, 3)))
+    members = Map.take(nodes, Enum.take(ips, 3))
+    dropped = node_name("10.5.0.4")
+
+    cut_off? = fn views ->
+      views[dropped] == [] and Enum.all?(views, fn {_, seen} -> dropped not in seen end)
+    end
+
+    window = 30_000
 
     took =
       eventually_stable(
         fn -> views(nodes) end,
-        &(&1 == settled),
-        converge + window,
+        cut_off?,
+        8_000 + window + 1_000,
         window,
         fn timeline ->
-          "within #{converge + window} ms after shop@10.5.0.3 left the set, the nodes did not hold " <>
-            "#{inspect(settled)} for #{window} ms. What each node saw (Node.list/0):\n#{timeline}\n" <>
-            outputs(nodes)
+          "#{dropped} was not cut off by all within 8 s for #{window} ms. What each node saw:\n" <>
+            "#{timeline}\n" <> outputs(nodes)
         end
       )
 
-    note("drain: settled for good #{took} ms after the write")
+    note(
+      "drain: #{dropped} cut off by all #{took} ms after the write, and stayed out #{window} ms"
+    )
+
+    assert took <= 8_000, "#{dropped} cut off by all only #{took} ms after the write"
+
+    eventually(fn -> full_mesh?(views(members)) end, 3_000, fn ->
+      "the members are not a full mesh after the drain: #{inspect(views(members))}"
+    end)
+
+    assert_discovery_alive(nodes)
   end
 
   test "prune: false leaves a same-basename node missing from the set connected",
        %{net: net, moto: moto} do
     interval = 500
-    resync = 3 * interval
     parameter = "/ecs-peers/keep"
     ips = ["10.3.0.1", "10.3.0.2", "10.3.0.3"]
     cookie = cookie()
 
-    discovery = [
-      parameter: parameter,
-      polling_interval: interval,
-      prune: false,
-      resync_interval: resync
-    ]
+    discovery = [parameter: parameter, polling_interval: interval, prune: false, prune_grace: 0]
 
     {nodes, _version} = start_mesh!(net, moto, "c", ips, cookie, discovery)
 
     %{"10.3.0.9" => intruder} = start_nodes!(net, [{"cx", "10.3.0.9"}], cookie: cookie)
     for ip <- ips, do: assert(ClusterNode.connect(intruder, node_name(ip)))
 
-    # Across a resync and a new version of the same set: nothing is disconnected.
-    always(fn -> full_mesh?(views(nodes), ["shop@10.3.0.9"]) end, resync + 2 * interval, fn ->
+    # Across several heals and reads, and a new version of the same set: nothing is
+    # disconnected.
+    always(fn -> full_mesh?(views(nodes), ["shop@10.3.0.9"]) end, 5 * interval, fn ->
       "a node with prune: false dropped shop@10.3.0.9: #{inspect(views(nodes))}\n" <>
         outputs(nodes)
     end)
@@ -240,7 +311,6 @@ defmodule EcsPeers.ClusterTest do
       parameter: parameter,
       polling_interval: interval,
       prune: true,
-      resync_interval: 2 * interval,
       max_backoff: 2 * interval
     ]
 

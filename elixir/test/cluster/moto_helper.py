@@ -13,16 +13,23 @@ Commands ("op"):
                                       -> {tasks: [{arn, ip, lastStatus, desiredStatus}]}
   stop_task       {cluster, task}     ECS StopTask
   describe_tasks  {cluster, tasks}    -> {tasks: [{arn, ip, lastStatus, desiredStatus}]}
+  start_proxy     {port}              an HTTP proxy on 0.0.0.0:port in front of moto that
+                                      counts SSM GetParameter requests per parameter name
+  proxy_reads     {name}              -> {count, times: [ms since the proxy started]}
 
 Environment: MOTO_URL (default http://127.0.0.1:5000), AWS_* as for any boto3 client.
 """
 
+import http.client
 import json
 import os
 import sys
+import threading
 import time
 import traceback
+import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 from botocore.config import Config
@@ -173,6 +180,65 @@ OPS = {
     "stop_task": stop_task,
     "describe_tasks": describe_tasks,
 }
+
+
+PROXY = {"lock": threading.Lock(), "reads": {}, "started": time.monotonic()}
+
+
+class CountingProxy(BaseHTTPRequestHandler):
+    """Forwards every request to moto as it came; counts GetParameter by name."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.forward()
+
+    def do_GET(self):
+        self.forward()
+
+    def forward(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self.headers.get("x-amz-target") == "AmazonSSM.GetParameter":
+            try:
+                name = json.loads(body or b"{}").get("Name")
+            except ValueError:
+                name = None
+            at = round((time.monotonic() - PROXY["started"]) * 1000)
+            with PROXY["lock"]:
+                PROXY["reads"].setdefault(name, []).append(at)
+        upstream = urllib.parse.urlparse(MOTO_URL)
+        conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
+                self.send_header(k, v)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        conn.close()
+
+    def log_message(self, *_args):
+        pass
+
+
+def start_proxy(cmd):
+    server = ThreadingHTTPServer(("0.0.0.0", cmd["port"]), CountingProxy)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return {}
+
+
+def proxy_reads(cmd):
+    with PROXY["lock"]:
+        times = list(PROXY["reads"].get(cmd["name"], []))
+    return {"count": len(times), "times": times}
+
+
+OPS.update(start_proxy=start_proxy, proxy_reads=proxy_reads)
 
 
 def main():

@@ -6,7 +6,7 @@
 #   ECSP_DISCOVERY  "standalone" (EcsPeers.start_link/1) or "none" (an intruder that only
 #                   connects by hand)
 #   ECSP_PARAMETER, ECSP_POLLING_INTERVAL, ECSP_PRUNE ("true"/"false"), ECSP_BASENAME
-#   ECSP_OPTIONS    more EcsPeers options as an Elixir keyword list, e.g. "[resync_interval: 1500]"
+#   ECSP_OPTIONS    more EcsPeers options as an Elixir keyword list, e.g. "[prune_grace: 1500]"
 #   AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY  (read by the library)
 #
 # Line protocol on stdin/stdout (replies start with "@@", everything else is log output):

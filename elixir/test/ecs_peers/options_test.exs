@@ -26,7 +26,10 @@ defmodule EcsPeers.OptionsTest do
       {[parameter: "/p", max_new_atoms: -1], ":max_new_atoms must be nil or a non-negative"},
       {[parameter: "/p", connect: fn -> true end], ":connect must be a 1-arity fun"},
       {[parameter: "/p", fetch: "x"], ":fetch must be nil, a 1-arity fun"},
-      {[parameter: "/p", env: []], ":env must be a map"}
+      {[parameter: "/p", env: []], ":env must be a map"},
+      {[parameter: "/p", prune_grace: -1], ":prune_grace must be a non-negative integer"},
+      {[parameter: "/p", read_budget: 0], ":read_budget must be a positive number"},
+      {[parameter: "/p", read_budget: "4"], ":read_budget must be a positive number"}
     ]
 
     for {opts, message} <- cases do
@@ -72,5 +75,54 @@ defmodule EcsPeers.OptionsTest do
              EcsPeers.poll_now(:named_peers)
 
     GenServer.stop(pid)
+  end
+
+  describe "the one schema" do
+    alias EcsPeers.Options
+
+    test "the defaults a process starts with are the schema's" do
+      state = EcsPeers.Poller.new(parameter: "/p", fetch: fn _ -> {:error, :x} end)
+      defaults = Map.new(Options.schema(), &{&1.key, &1.default})
+
+      for key <-
+            [:polling_interval, :read_budget, :prune, :prune_grace, :basename, :max_nodes] ++
+              [:connect_timeout, :max_backoff, :topology, :connect, :disconnect, :list_nodes] do
+        assert Map.fetch!(state, key) == defaults[key], "#{key}"
+      end
+
+      assert state.atoms_left == 10 * defaults.max_nodes
+    end
+
+    test "the strategy accepts the common keys, the standalone process all of them" do
+      assert Options.common_keys() -- Options.standalone_keys() == []
+
+      assert Options.standalone_keys() -- Options.common_keys() ==
+               [:name, :topology, :connect, :disconnect, :list_nodes]
+    end
+
+    test "the moduledocs of EcsPeers and EcsPeers.Strategy list every option they take" do
+      for {module, keys} <- [
+            {EcsPeers, Options.standalone_keys()},
+            {EcsPeers.Strategy, Options.common_keys()}
+          ] do
+        {:docs_v1, _, _, _, %{"en" => doc}, _, _} = Code.fetch_docs(module)
+
+        for %{key: key, shown_default: default} <- Options.schema(), key in keys do
+          assert doc =~ "`#{inspect(key)}` (default #{default})", "#{inspect(module)}: #{key}"
+        end
+      end
+    end
+
+    test "the README's option table is the schema's" do
+      readme = File.read!(Path.join(__DIR__, "../../README.md"))
+
+      [_, table] =
+        Regex.run(~r/<!-- options:start -->\n(.*?)\n<!-- options:end -->/s, readme) ||
+          flunk("README.md has no <!-- options:start --> ... <!-- options:end --> block")
+
+      assert table == Options.readme_table(),
+             "README.md's option table is out of date; replace it with the output of " <>
+               "mix run -e 'IO.puts(EcsPeers.Options.readme_table())'"
+    end
   end
 end

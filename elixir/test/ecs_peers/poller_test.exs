@@ -74,28 +74,59 @@ defmodule EcsPeers.PollerTest do
     assert log =~ "[ecs_peers:test] connected to 2 node(s)"
   end
 
-  test "an unchanged version skips decoding and connecting" do
+  test "an unchanged version is not decoded again, and the heal after it reconnects" do
     {_agent, fetch} = fetcher(ok(1, @v1))
     cluster = FakeCluster.start!()
     pid = start!(fetch, cluster)
     flush_calls()
 
-    # Someone dropped a connection: an unchanged version does not look at the set.
     FakeCluster.set_connected(cluster, [:"shop@10.0.0.1"])
-    assert %{result: :unchanged, version: 1} = EcsPeers.poll_now(pid)
-    assert flush_calls() == [:fetch]
+
+    assert %{result: :unchanged, version: 1, connected: [:"shop@10.0.0.2"]} =
+             EcsPeers.poll_now(pid)
+
+    assert flush_calls() == [:fetch, :connect]
   end
 
-  test "an unchanged version is reconciled again after resync_interval" do
+  test "every tick heals without reading: a lost link is back within a tick" do
     {_agent, fetch} = fetcher(ok(1, @v1))
     cluster = FakeCluster.start!()
-    pid = start!(fetch, cluster, resync_interval: 1)
-    FakeCluster.set_connected(cluster, [:"shop@10.0.0.1"])
-    Process.sleep(5)
+    # A budget so small that no read follows the boot read during the test.
+    start!(fetch, cluster, polling_interval: 50, read_budget: 0.001)
     flush_calls()
 
-    assert %{result: :resynced, connected: [:"shop@10.0.0.2"]} = EcsPeers.poll_now(pid)
-    assert flush_calls() == [:fetch, :connect]
+    FakeCluster.set_connected(cluster, [:"shop@10.0.0.1"])
+    assert_receive {:connect, :"shop@10.0.0.2"}, 500
+    Process.sleep(200)
+    refute_received {:fetch, _}
+  end
+
+  test "a nodedown heals at once, without a read" do
+    {_agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster)
+    flush_calls()
+
+    FakeCluster.set_connected(cluster, [:"shop@10.0.0.2"])
+    # What :net_kernel.monitor_nodes/1 sends; a burst of them is healed once.
+    for _ <- 1..5, do: send(pid, {:nodedown, :"shop@10.0.0.1"})
+    assert_receive {:connect, :"shop@10.0.0.1"}, 500
+    Process.sleep(100)
+    assert flush_calls() == []
+  end
+
+  test "reads are spaced to cluster size / read_budget, ticks to polling_interval" do
+    nodes = for i <- 1..10, do: ~s("shop@10.0.1.#{i}")
+    value = ~s({"version":1,"nodes":[#{Enum.join(nodes, ",")}]})
+    {_agent, fetch} = fetcher(ok(1, value))
+    cluster = FakeCluster.start!()
+    # 10 nodes at 50 reads/s: one read per 200 ms per node, though ticks come every 20 ms.
+    pid = start!(fetch, cluster, polling_interval: 20, read_budget: 50.0)
+    assert EcsPeers.status(pid).interval == 200
+    flush_calls()
+    Process.sleep(1_000)
+    reads = Enum.count(flush_calls(), &(&1 == :fetch))
+    assert reads in 4..6
   end
 
   test "a new version connects the newcomers only" do
@@ -108,72 +139,6 @@ defmodule EcsPeers.PollerTest do
     assert %{result: :applied, version: 2, connected: [:"shop@10.0.0.3"]} = EcsPeers.poll_now(pid)
     assert_received {:connect, :"shop@10.0.0.3"}
     refute_received {:connect, _}
-  end
-
-  describe "prune" do
-    setup do
-      cluster =
-        FakeCluster.start!(
-          connected: [
-            :"shop@10.0.0.1",
-            :"shop@10.0.0.9",
-            :"admin@10.0.0.8",
-            :"rem-1234-shop@10.0.0.1"
-          ]
-        )
-
-      %{cluster: cluster}
-    end
-
-    test "with prune: disconnects the nodes of the basename that left the set", %{
-      cluster: cluster
-    } do
-      {_agent, fetch} = fetcher(ok(1, @v1))
-      log = capture_log(fn -> start!(fetch, cluster, prune: true, basename: "shop") end)
-
-      assert_received {:disconnect, :"shop@10.0.0.9"}
-      refute_received {:disconnect, _}
-
-      assert FakeCluster.list_nodes(cluster) ==
-               [:"admin@10.0.0.8", :"rem-1234-shop@10.0.0.1", :"shop@10.0.0.1", :"shop@10.0.0.2"]
-
-      assert log =~ "disconnected from 1 node(s) no longer in the peer set: shop@10.0.0.9"
-    end
-
-    test "after pruning, the next poll reconciles again (global may have cut links)", %{
-      cluster: cluster
-    } do
-      {_agent, fetch} = fetcher(ok(1, @v1))
-      pid = start!(fetch, cluster, prune: true, basename: "shop")
-      assert_received {:disconnect, :"shop@10.0.0.9"}
-      # As global does: a healthy link dropped in response to the prune.
-      FakeCluster.set_connected(cluster, [:"shop@10.0.0.2"])
-      assert %{result: :resynced, connected: [:"shop@10.0.0.1"]} = EcsPeers.poll_now(pid)
-      assert %{result: :unchanged} = EcsPeers.poll_now(pid)
-    end
-
-    test "without prune: disconnects nobody", %{cluster: cluster} do
-      {_agent, fetch} = fetcher(ok(1, @v1))
-      start!(fetch, cluster, basename: "shop")
-      assert_received {:connect, :"shop@10.0.0.2"}
-      refute_received {:disconnect, _}
-    end
-
-    test "an empty set prunes nobody: a running node reading it knows it is wrong", %{
-      cluster: cluster
-    } do
-      {agent, fetch} = fetcher(ok(1, @v1))
-      {pid, _log} = with_log(fn -> start!(fetch, cluster, prune: true, basename: "shop") end)
-      before = FakeCluster.list_nodes(cluster)
-      flush_calls()
-      set(agent, ok(2, ~s({"version":1,"nodes":[]})))
-
-      log = capture_log(fn -> assert %{result: :applied} = EcsPeers.poll_now(pid) end)
-
-      refute_received {:disconnect, _}
-      assert FakeCluster.list_nodes(cluster) == before
-      assert log =~ "the peer set is empty although"
-    end
   end
 
   test "a malformed value keeps every connection and is logged once" do
@@ -295,8 +260,8 @@ defmodule EcsPeers.PollerTest do
             id: :crashy
           )
 
-        # The boot poll applied version 1 and failed both; this poll retries them.
-        assert %{result: :resynced, failed: [_, _]} = EcsPeers.poll_now(pid2)
+        # The boot read applied version 1 and failed both; this heal retries them.
+        assert %{result: :unchanged, failed: [_, _]} = EcsPeers.poll_now(pid2)
         assert Process.alive?(pid) and Process.alive?(pid2)
       end)
 
@@ -315,15 +280,15 @@ defmodule EcsPeers.PollerTest do
         assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.2"]
         flush_calls()
 
-        # The failed node is retried on the next poll even though the version is the same.
-        assert %{result: :resynced, failed: [:"shop@10.0.0.1"]} = EcsPeers.poll_now(pid)
+        # The failed node is retried by the next heal though the version is the same.
+        assert %{result: :unchanged, failed: [:"shop@10.0.0.1"]} = EcsPeers.poll_now(pid)
         assert flush_calls() == [:fetch, :connect]
       end)
 
     assert count(log, "could not connect to 1 node(s): shop@10.0.0.1") == 1
   end
 
-  test "telemetry events for poll, connect and disconnect" do
+  test "telemetry events for a read and a connect (disconnect: see PruneTest)" do
     owner = self()
 
     telemetry = fn event, measurements, metadata ->
@@ -331,42 +296,61 @@ defmodule EcsPeers.PollerTest do
     end
 
     {_agent, fetch} = fetcher(ok(1, @v1))
-    cluster = FakeCluster.start!(connected: [:"shop@10.0.0.7"])
-
-    capture_log(fn ->
-      start!(fetch, cluster, telemetry: telemetry, prune: true, basename: "shop")
-    end)
+    cluster = FakeCluster.start!()
+    capture_log(fn -> start!(fetch, cluster, telemetry: telemetry) end)
 
     assert_received {:telemetry, [:ecs_peers, :connect], %{count: 2, failed: 0},
                      %{topology: :test, nodes: [:"shop@10.0.0.1", :"shop@10.0.0.2"]}}
-
-    assert_received {:telemetry, [:ecs_peers, :disconnect], %{count: 1},
-                     %{nodes: [:"shop@10.0.0.7"]}}
 
     assert_received {:telemetry, [:ecs_peers, :poll], %{duration: d},
                      %{
                        topology: :test,
                        result: :applied,
                        version: 1,
-                       parameter: "/ecs-peers/shop"
+                       parameter: "/ecs-peers/shop",
+                       throttled: false
                      }}
 
     assert is_integer(d)
   end
 
-  test "every poll reschedules itself, with jitter" do
-    {_agent, fetch} = fetcher(ok(1, @v1))
+  test "every read reschedules the next one, whatever happened" do
+    {agent, fetch} = fetcher(ok(1, @v1))
     cluster = FakeCluster.start!()
-    start!(fetch, cluster, polling_interval: 20)
+    # 2 nodes at 100 reads/s: the budget allows one read per 20 ms per node.
+    start!(fetch, cluster, polling_interval: 20, read_budget: 100.0, max_backoff: 20)
     flush_calls()
     Process.sleep(200)
-    assert length(for(:fetch <- flush_calls(), do: :fetch)) >= 4
+    assert Enum.count(flush_calls(), &(&1 == :fetch)) >= 4
 
-    for _ <- 1..200 do
-      assert EcsPeers.Poller.jitter(1_000) in 900..1_100
-    end
+    capture_log(fn ->
+      set(agent, {:error, :nxdomain})
+      Process.sleep(200)
+    end)
 
-    assert EcsPeers.Poller.jitter(1) == 1
+    assert Enum.count(flush_calls(), &(&1 == :fetch)) >= 4
+  end
+
+  test "a throttling answer backs off and the log says why" do
+    {agent, fetch} = fetcher(ok(1, @v1))
+    cluster = FakeCluster.start!()
+    pid = start!(fetch, cluster, polling_interval: 1_000, max_backoff: 8_000)
+    set(agent, {:error, {:aws_error, 400, "ThrottlingException", "Rate exceeded"}})
+
+    log =
+      capture_log(fn ->
+        for expected <- [2_000, 4_000, 8_000, 8_000] do
+          assert %{result: :error} = EcsPeers.poll_now(pid)
+          assert EcsPeers.status(pid).interval == expected
+        end
+
+        set(agent, {:error, {:aws_error, 429, "HTTP 429", ""}})
+        EcsPeers.poll_now(pid)
+      end)
+
+    assert count(log, "ThrottlingException (HTTP 400) Rate exceeded") == 1
+    assert log =~ "request rate is shared by every app of the account"
+    assert log =~ "HTTP 429 (HTTP 429)"
   end
 
   describe "AWS error messages" do
@@ -457,7 +441,7 @@ defmodule EcsPeers.PollerTest do
       {micros, pid} = :timer.tc(fn -> start!(fetch, cluster, connect_timeout: 300) end)
       assert micros < 1_000_000
 
-      # Addresses tried in vain go last, so the live one is reached within a few polls.
+      # Addresses tried in vain go last, so the live one is reached within a few heals.
       reports =
         for _ <- 1..7 do
           {micros, report} = :timer.tc(fn -> EcsPeers.poll_now(pid) end)

@@ -1,8 +1,11 @@
 defmodule EcsPeers.SecretsTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.{Credentials, Env, SSM}
+  alias EcsPeers.AWS.{Credentials, Env, SSM}
   alias EcsPeers.Test.FakeCluster
+  alias EcsPeers.Test.FakeCredentialsServer, as: CredsServer
+
+  import ExUnit.CaptureLog
 
   @moduletag :capture_log
 
@@ -63,5 +66,58 @@ defmodule EcsPeers.SecretsTest do
     redacted = SSM.redact(client)
     assert redacted.env["AWS_SECRET_ACCESS_KEY"] == "[REDACTED]"
     refute inspect(Map.from_struct(redacted), structs: false) =~ @secret
+  end
+
+  test "a credentials endpoint's answer is neither logged nor in telemetry: only its status" do
+    leak = "LEAKED-#{System.unique_integer([:positive])}"
+    # An error page quoting what it was sent, and a 200 that is not credentials.
+    server = CredsServer.start!([{401, ~s({"message":"bad token #{leak}"})}])
+    test = self()
+
+    opts = [
+      parameter: "/p",
+      env: %{
+        "AWS_REGION" => "us-east-1",
+        "AWS_ENDPOINT_URL" => "http://127.0.0.1:1",
+        "AWS_ACCESS_KEY_ID" => nil,
+        "AWS_SECRET_ACCESS_KEY" => nil,
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" => nil,
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI" => server.url <> "/creds",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN" => leak
+      },
+      polling_interval: 60_000,
+      telemetry: fn event, measurements, metadata ->
+        send(test, {:telemetry, event, measurements, metadata})
+      end
+    ]
+
+    log =
+      capture_log(fn ->
+        pid = start_supervised!({EcsPeers, opts ++ FakeCluster.seams(FakeCluster.start!())})
+
+        assert %{error: {:credentials, {:container_credentials_http, 401}}} =
+                 EcsPeers.poll_now(pid)
+
+        CredsServer.respond_with(server, [{200, ~s({"Code":"Failure","Message":"#{leak}"})}])
+        assert %{error: {:credentials, :container_credentials_malformed}} = EcsPeers.poll_now(pid)
+        _ = EcsPeers.status(pid)
+      end)
+
+    assert log =~ "could not get AWS credentials"
+    assert log =~ "401"
+    refute log =~ leak
+
+    events = collect_telemetry([])
+    assert Enum.any?(events, &match?({[:ecs_peers, :poll], _, %{error: {:credentials, _}}}, &1))
+    refute inspect(events, limit: :infinity, printable_limit: :infinity) =~ leak
+  end
+
+  defp collect_telemetry(acc) do
+    receive do
+      {:telemetry, event, measurements, metadata} ->
+        collect_telemetry([{event, measurements, metadata} | acc])
+    after
+      0 -> Enum.reverse(acc)
+    end
   end
 end

@@ -1,9 +1,15 @@
 defmodule EcsPeers.StrategyTest do
-  use ExUnit.Case, async: true
+  # This VM runs as a distributed node so that it can be in the set (prune acts only
+  # then): not async.
+  use ExUnit.Case, async: false
 
-  alias EcsPeers.Test.FakeCluster
+  alias EcsPeers.Test.{Distributed, FakeCluster}
 
   @moduletag :capture_log
+
+  setup_all do
+    Distributed.start!()
+  end
 
   # What libcluster hands a strategy: %Cluster.Strategy.State{}, here as a plain map (the
   # strategy matches on fields, so libcluster is not needed).
@@ -21,13 +27,14 @@ defmodule EcsPeers.StrategyTest do
   end
 
   test "starts from libcluster's state and connects through its {m, f, a}" do
-    cluster = FakeCluster.start!(connected: [:"shop@10.0.0.9"])
-    value = ~s({"version":1,"nodes":["shop@10.0.0.1"]})
+    cluster = FakeCluster.start!(connected: [:"selftest@10.0.0.9"])
+    value = Distributed.value([node(), "selftest@10.0.0.1"])
 
     config = [
       parameter: "/ecs-peers/shop",
-      basename: "shop",
+      basename: "selftest",
       prune: true,
+      prune_grace: 0,
       fetch: fn "/ecs-peers/shop" -> {:ok, %{version: 3, value: value}} end
     ]
 
@@ -35,10 +42,12 @@ defmodule EcsPeers.StrategyTest do
     assert %{start: {EcsPeers.Strategy, :start_link, [[_]]}} = spec
     pid = start_supervised!(spec)
 
-    assert %{topology: :ecs, version: 3, nodes: [:"shop@10.0.0.1"]} = EcsPeers.status(pid)
-    assert_received {:connect, :"shop@10.0.0.1"}
-    assert_received {:disconnect, :"shop@10.0.0.9"}
-    assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1"]
+    assert %{topology: :ecs, version: 3, nodes: [:"selftest@10.0.0.1", :"selftest@127.0.0.1"]} =
+             EcsPeers.status(pid)
+
+    assert_received {:connect, :"selftest@10.0.0.1"}
+    assert_received {:disconnect, :"selftest@10.0.0.9"}
+    assert FakeCluster.list_nodes(cluster) == [:"selftest@10.0.0.1"]
   end
 
   test "unknown config keys are an ArgumentError naming them and the topology" do
@@ -78,48 +87,115 @@ defmodule EcsPeers.StrategyTest do
     assert %{topology: :other} = EcsPeers.status(pid_b)
   end
 
-  test "libcluster's own connect_node and disconnect_node events, per node" do
+  # The shapes libcluster 3.5's Cluster.Strategy.connect_nodes/4 and disconnect_nodes/4
+  # emit (lib/strategy/strategy.ex): :ok with %{duration: native}, :error with %{} and
+  # a :reason; metadata %{node, topology}; no other event of the :libcluster namespace.
+  test "libcluster's own connect_node and disconnect_node events, with libcluster's shapes" do
     owner = self()
 
     telemetry = fn event, measurements, metadata ->
       send(owner, {:t, event, measurements, metadata})
     end
 
-    cluster = FakeCluster.start!(connected: [:"shop@10.0.0.9"], refuse: [:"shop@10.0.0.2"])
-    value = ~s({"version":1,"nodes":["shop@10.0.0.1","shop@10.0.0.2"]})
+    [ok, refused, ignored, crashing, pruned, gone] =
+      for i <- [1, 2, 3, 4, 9, 8], do: Distributed.peer("10.0.0.#{i}")
 
-    config = [
-      parameter: "/ecs-peers/shop",
-      basename: "shop",
-      prune: true,
-      telemetry: telemetry,
-      fetch: fn _ -> {:ok, %{version: 1, value: value}} end
-    ]
+    connect = fn
+      ^ok -> true
+      ^refused -> false
+      ^ignored -> :ignored
+      ^crashing -> raise "boom"
+    end
 
-    pid = start_supervised!({EcsPeers.Strategy, [state(cluster, config)]})
+    disconnect = fn
+      ^pruned -> true
+      # Gone by the time of the disconnect: libcluster's :already_disconnected.
+      ^gone -> false
+    end
+
+    value = Distributed.value([node(), ok, refused, ignored, crashing])
+
+    state = %{
+      topology: :ecs,
+      connect: connect,
+      disconnect: disconnect,
+      list_nodes: fn -> [pruned, gone] end,
+      meta: nil,
+      config: [
+        parameter: "/ecs-peers/shop",
+        prune: true,
+        prune_grace: 0,
+        telemetry: telemetry,
+        fetch: fn _ -> {:ok, %{version: 1, value: value}} end
+      ]
+    }
+
+    pid = start_supervised!({EcsPeers.Strategy, [state]})
     _ = EcsPeers.status(pid)
 
-    assert_received {:t, [:libcluster, :connect_node, :ok], %{},
-                     %{node: :"shop@10.0.0.1", topology: :ecs}}
+    events = collect()
+    libcluster = for {[:libcluster | _] = e, m, meta} <- events, do: {e, m, meta}
 
-    assert_received {:t, [:libcluster, :connect_node, :error], %{},
-                     %{node: :"shop@10.0.0.2", topology: :ecs}}
+    assert [{%{duration: d}, %{node: ^ok, topology: :ecs} = meta}] =
+             for({[:libcluster, :connect_node, :ok], m, meta} <- libcluster, do: {m, meta})
 
-    assert_received {:t, [:libcluster, :disconnect_node, :ok], %{},
-                     %{node: :"shop@10.0.0.9", topology: :ecs}}
+    assert is_integer(d) and d >= 0
+    assert Map.keys(meta) |> Enum.sort() == [:node, :topology]
+
+    errors = for {[:libcluster, :connect_node, :error], m, meta} <- libcluster, do: {m, meta}
+
+    assert Enum.sort_by(errors, fn {_, meta} -> meta.node end) == [
+             {%{}, %{node: refused, topology: :ecs, reason: :unreachable}},
+             {%{}, %{node: ignored, topology: :ecs, reason: :not_part_of_network}},
+             {%{},
+              %{
+                node: crashing,
+                topology: :ecs,
+                reason: inspect({:error, %RuntimeError{message: "boom"}})
+              }}
+           ]
+
+    assert [{%{duration: _}, %{node: ^pruned, topology: :ecs} = meta}] =
+             for({[:libcluster, :disconnect_node, :ok], m, meta} <- libcluster, do: {m, meta})
+
+    assert Map.keys(meta) |> Enum.sort() == [:node, :topology]
+
+    assert [{%{}, %{node: ^gone, topology: :ecs, reason: :already_disconnected}}] =
+             for({[:libcluster, :disconnect_node, :error], m, meta} <- libcluster, do: {m, meta})
+
+    # Nothing else in libcluster's namespace (it has no :ignored outcome, no other event).
+    for {event, _, _} <- libcluster do
+      assert event in [
+               [:libcluster, :connect_node, :ok],
+               [:libcluster, :connect_node, :error],
+               [:libcluster, :disconnect_node, :ok],
+               [:libcluster, :disconnect_node, :error]
+             ]
+    end
+
+    assert length(libcluster) == 6
 
     # The standalone process emits only its own events.
     cluster2 = FakeCluster.start!()
 
     start_supervised!(
       {EcsPeers,
-       [parameter: "/p", fetch: config[:fetch], telemetry: telemetry, name: :standalone_t] ++
+       [parameter: "/p", fetch: state.config[:fetch], telemetry: telemetry, name: :standalone_t] ++
          FakeCluster.seams(cluster2)}
     )
     |> EcsPeers.status()
 
-    assert_received {:t, [:ecs_peers, :connect], _, %{topology: :ecs_peers}}
-    refute_received {:t, [:libcluster | _], _, %{topology: :ecs_peers}}
+    events = collect()
+    assert Enum.any?(events, &match?({[:ecs_peers, :connect], _, %{topology: :ecs_peers}}, &1))
+    refute Enum.any?(events, &match?({[:libcluster | _], _, _}, &1))
+  end
+
+  defp collect do
+    receive do
+      {:t, event, measurements, metadata} -> [{event, measurements, metadata} | collect()]
+    after
+      0 -> []
+    end
   end
 
   test "a config that is not a keyword list is a clear ArgumentError" do

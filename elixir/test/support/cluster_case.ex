@@ -34,7 +34,8 @@ defmodule EcsPeers.Test.ClusterCase do
   @doc """
   Creates one host namespace per `{host, ip}` and starts a node `<basename>@<ip>` in each,
   in parallel. `opts` go to `EcsPeers.Test.ClusterNode.child_spec/1` (`:cookie`,
-  `:discovery`, `:basename` defaulting to "shop"). Returns `%{ip => node_server}`.
+  `:discovery`, `:basename` defaulting to "shop", `:endpoint` defaulting to moto's).
+  Returns `%{ip => node_server}`.
   """
   def start_nodes!(net, hosts, opts) do
     basename = Keyword.get(opts, :basename, "shop")
@@ -50,7 +51,7 @@ defmodule EcsPeers.Test.ClusterCase do
             Keyword.merge(opts,
               ns: ns,
               name: "#{basename}@#{ip}",
-              endpoint: ClusterMoto.endpoint()
+              endpoint: Keyword.get(opts, :endpoint, ClusterMoto.endpoint())
             )
           )
 

@@ -29,6 +29,23 @@ defmodule EcsPeers.Test.ClusterMoto do
   @doc "The endpoint as the node namespaces see it."
   def endpoint, do: "http://#{NetNS.bridge_ip()}:#{@port}"
 
+  @proxy_port 5001
+
+  @doc """
+  Starts the helper's counting proxy in front of moto (once per module); returns the
+  endpoint the node namespaces use to go through it.
+  """
+  def start_proxy!(moto) do
+    call!(moto, %{op: "start_proxy", port: @proxy_port})
+    "http://#{NetNS.bridge_ip()}:#{@proxy_port}"
+  end
+
+  @doc "The GetParameter requests for `name` the proxy has seen: `{count, [ms]}`."
+  def proxy_reads!(moto, name) do
+    reply = call!(moto, %{op: "proxy_reads", name: name})
+    {reply["count"], reply["times"]}
+  end
+
   @doc "The endpoint as processes inside the hub see it."
   def local_endpoint, do: "http://127.0.0.1:#{@port}"
 

@@ -19,7 +19,7 @@ defmodule EcsPeers.Test.ClusterNode do
   @doc """
   Child spec. Options: `:ns`, `:name` (`basename@ip`), `:cookie`, `:endpoint` (moto URL as
   the nodes see it), `:discovery` (`EcsPeers` options: `:parameter`, `:polling_interval`,
-  `:prune`, `:basename` and any other, e.g. `:resync_interval`; nil starts a node
+  `:prune`, `:basename` and any other, e.g. `:prune_grace`; nil starts a node
   without discovery).
   """
   def child_spec(opts) do
@@ -95,6 +95,14 @@ defmodule EcsPeers.Test.ClusterNode do
     case ClusterPort.request(node, "connect #{other}", 15_000) do
       {:ok, "connect " <> result} -> result == "true"
       other -> raise "connect failed: #{format(other, node)}"
+    end
+  end
+
+  @doc "`Node.disconnect/1` on the node (a cut link)."
+  def disconnect(node, other) do
+    case ClusterPort.request(node, "disconnect #{other}", 15_000) do
+      {:ok, "disconnect " <> result} -> result == "true"
+      other -> raise "disconnect failed: #{format(other, node)}"
     end
   end
 

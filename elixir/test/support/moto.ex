@@ -8,7 +8,8 @@ defmodule EcsPeers.Test.Moto do
   fail with an install hint, they are never skipped.
   """
 
-  alias EcsPeers.{Http, JSON, SigV4}
+  alias EcsPeers.AWS.{Http, SigV4}
+  alias EcsPeers.JSON
 
   defstruct [:port, :os_pid, :url, :erl_port]
 

@@ -1,7 +1,7 @@
-defmodule EcsPeers.SSMTest do
+defmodule EcsPeers.AWS.SSMTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.SSM
+  alias EcsPeers.AWS.SSM
 
   test "the endpoint: AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL, then the regional one" do
     assert SSM.new(%{"AWS_REGION" => "eu-west-1"}).endpoint ==
@@ -61,5 +61,20 @@ defmodule EcsPeers.SSMTest do
     body = ~s({"__type":"Odd","message":{"a":[1]}})
     assert SSM.aws_error(400, body) == {:aws_error, 400, "Odd", ~s|%{"a" => [1]}|}
     assert SSM.sanitize_message(nil) == "nil"
+  end
+
+  test "throttled? tells throttling apart from every other error" do
+    assert SSM.throttled?({:aws_error, 400, "ThrottlingException", "Rate exceeded"})
+    assert SSM.throttled?({:aws_error, 429, "HTTP 429", "Too Many Requests"})
+    assert SSM.throttled?({:aws_error, 400, "TooManyRequestsException", ""})
+    assert SSM.throttled?({:aws_error, 503, "SlowDown", ""})
+    refute SSM.throttled?({:aws_error, 400, "ParameterNotFound", ""})
+    refute SSM.throttled?({:aws_error, 503, "HTTP 503", "Service Unavailable"})
+    refute SSM.throttled?({:unreachable, "http://x", :timeout})
+    refute SSM.throttled?({:credentials, :no_credentials})
+    refute SSM.throttled?(:anything)
+
+    body = ~s({"__type":"com.amazonaws.ssm#ThrottlingException","message":"Rate exceeded"})
+    assert SSM.throttled?(SSM.aws_error(400, body))
   end
 end

@@ -1,4 +1,4 @@
-defmodule EcsPeers.Credentials do
+defmodule EcsPeers.AWS.Credentials do
   @moduledoc """
   AWS credentials, from the standard places, in this order:
 
@@ -18,15 +18,24 @@ defmodule EcsPeers.Credentials do
 
   Container credentials carry an `Expiration`; `fetch/3` returns a cache that holds them
   until #{div(300, 60)} minutes before that, then fetches new ones. If that refresh fails
-  while the old credentials have not yet expired, the old ones are used.
+  while the old credentials are still valid for more than 10 seconds, the old ones are
+  used; expired credentials are never returned (an endpoint that hands out credentials
+  already expired gets `:container_credentials_expired`), so nothing is signed with them.
+  `:now` is the caller's clock: `EcsPeers.AWS.SSM` passes its skew-corrected one.
 
-  The environment is passed in as a map (see `EcsPeers.Env`), so tests and callers
+  An error never holds what the endpoint answered (its body may quote keys or tokens):
+  only its HTTP status, or a fixed reason.
+
+  The environment is passed in as a map (see `EcsPeers.AWS.Env`), so tests and callers
   choose what it holds.
   """
 
-  alias EcsPeers.{Http, JSON}
+  alias EcsPeers.AWS.Http
+  alias EcsPeers.JSON
 
   @refresh_before_s 300
+  # Credentials closer than this to their expiry are not sent: they would expire in flight.
+  @usable_for_at_least_s 10
   @default_container_host "http://169.254.170.2"
   @allowed_http_hosts [
     "127.0.0.1",
@@ -97,14 +106,21 @@ defmodule EcsPeers.Credentials do
   defp refresh(env, cache, now, opts) do
     case from_container(env, opts) do
       {:ok, creds} ->
-        {:ok, creds, creds}
+        if usable?(creds, now),
+          do: {:ok, creds, creds},
+          else: {:error, :container_credentials_expired, cache}
 
       {:error, reason} ->
-        if cache != nil and DateTime.compare(cache.expires_at, now) == :gt,
+        if usable?(cache, now),
           do: {:ok, cache, cache},
           else: {:error, reason, cache}
     end
   end
+
+  defp usable?(%__MODULE__{expires_at: %DateTime{} = expires_at}, now),
+    do: DateTime.diff(expires_at, now) > @usable_for_at_least_s
+
+  defp usable?(_creds, _now), do: false
 
   defp from_container(env, opts) do
     with {:ok, url} <- container_url(env, opts),
@@ -113,8 +129,9 @@ defmodule EcsPeers.Credentials do
          {:ok, decoded} <- decode(body) do
       parse(decoded)
     else
-      {:ok, status, body} ->
-        {:error, {:container_credentials_http, status, String.slice(body, 0, 200)}}
+      # Not the body: an endpoint's error page may quote the token it was sent.
+      {:ok, status, _body} ->
+        {:error, {:container_credentials_http, status}}
 
       {:error, _} = error ->
         error
@@ -212,6 +229,43 @@ defmodule EcsPeers.Credentials do
   end
 
   defp expiration(_), do: {:error, :container_credentials_bad_expiration}
+
+  @doc """
+  A fixed sentence for an error of `fetch/3`, for logs: a status, a path or a reason
+  code, never anything the endpoint sent.
+  """
+  @spec describe(term()) :: String.t()
+  def describe(:no_credentials),
+    do:
+      "no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or run in an ECS task with a task role"
+
+  def describe({:container_credentials_http, status}),
+    do: "the container credentials endpoint answered HTTP #{status}"
+
+  def describe({:container_credentials_unreachable, reason}),
+    do: "cannot reach the container credentials endpoint (#{inspect(reason, limit: 5)})"
+
+  def describe(:container_credentials_not_json),
+    do: "the container credentials endpoint answered something that is not JSON"
+
+  def describe(:container_credentials_malformed),
+    do: "the container credentials endpoint answered without AccessKeyId/SecretAccessKey"
+
+  def describe(:container_credentials_bad_expiration),
+    do: "the container credentials endpoint answered without a valid Expiration"
+
+  def describe(:container_credentials_expired),
+    do:
+      "the container credentials endpoint handed out credentials that have expired (check the clock)"
+
+  def describe({:container_credentials_uri_not_allowed, _uri}),
+    do:
+      "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback or ECS/EKS link-local host"
+
+  def describe({:authorization_token_file, path, reason}),
+    do: "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE #{path} (#{inspect(reason)})"
+
+  def describe(other), do: "could not get AWS credentials: #{inspect(other, limit: 5)}"
 
   @doc false
   # The credentials with the secret key and session token replaced by "[REDACTED]".

@@ -1,9 +1,9 @@
-defmodule EcsPeers.SigV4Test do
+defmodule EcsPeers.AWS.SigV4Test do
   # Vectors from AWS's published SigV4 test suite (aws-sig-v4-test-suite) and the IAM
   # example in the AWS General Reference; the expected values are AWS's, typed in here.
   use ExUnit.Case, async: true
 
-  alias EcsPeers.SigV4
+  alias EcsPeers.AWS.SigV4
 
   @creds %{
     access_key_id: "AKIDEXAMPLE",

@@ -1,4 +1,4 @@
-defmodule EcsPeers.SSM do
+defmodule EcsPeers.AWS.SSM do
   @moduledoc """
   The one SSM call ecs-peers makes: `GetParameter`, signed with SigV4.
 
@@ -8,14 +8,32 @@ defmodule EcsPeers.SSM do
   The endpoint is `AWS_ENDPOINT_URL_SSM`, else `AWS_ENDPOINT_URL`, else
   `https://ssm.REGION.amazonaws.com` (`.amazonaws.com.cn` in `cn-` regions). The region
   is the `:region` option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+
+  Requests are signed with the corrected clock of `EcsPeers.AWS.Clock`: an answer that
+  refuses the request for its time (`RequestTimeTooSkewed`, `InvalidSignatureException`
+  "Signature expired", ...) and whose `Date` header is 5 minutes or more away sets the
+  client's `clock_offset` (logged as a warning), and the request is sent again once. The
+  offset stays in the returned client for every later request. A throttled read is returned at once, never
+  retried here (`throttled?/1` tells it apart): the caller spaces its reads.
   """
 
-  alias EcsPeers.{Credentials, Env, Http, JSON, SigV4}
+  require Logger
+
+  alias EcsPeers.AWS.{Clock, Credentials, Env, Http, SigV4}
+  alias EcsPeers.JSON
 
   # The environment holds the secret key and tokens: never shown by inspect (the
   # credentials cache hides its own secrets).
   @derive {Inspect, except: [:env]}
-  defstruct [:region, :endpoint, :env, credentials: nil, timeout: 5000, container_host: nil]
+  defstruct [
+    :region,
+    :endpoint,
+    :env,
+    credentials: nil,
+    timeout: 5000,
+    container_host: nil,
+    clock_offset: 0
+  ]
 
   @type t :: %__MODULE__{
           region: String.t() | nil,
@@ -23,7 +41,8 @@ defmodule EcsPeers.SSM do
           env: %{String.t() => String.t()},
           credentials: Credentials.cache(),
           timeout: pos_integer(),
-          container_host: String.t() | nil
+          container_host: String.t() | nil,
+          clock_offset: Clock.offset()
         }
 
   @type parameter :: %{version: integer(), value: String.t()}
@@ -76,14 +95,16 @@ defmodule EcsPeers.SSM do
 
   @doc """
   Fetches a parameter. Returns `{:ok, %{version: v, value: s}, client}` or
-  `{:error, reason, client}`; the returned client carries the credentials cache.
+  `{:error, reason, client}`; the returned client carries the credentials cache and the
+  clock offset: pass it to the next call.
   """
   @spec get_parameter(t(), String.t()) :: {:ok, parameter(), t()} | {:error, term(), t()}
   def get_parameter(%__MODULE__{region: nil} = client, _name), do: {:error, :no_region, client}
+  def get_parameter(%__MODULE__{} = client, name), do: get_parameter(client, name, 1)
 
-  def get_parameter(%__MODULE__{} = client, name) do
+  defp get_parameter(client, name, skew_retries) do
     cred_opts =
-      [timeout: client.timeout] ++
+      [timeout: client.timeout, now: Clock.now(client.clock_offset)] ++
         if client.container_host, do: [container_host: client.container_host], else: []
 
     case Credentials.fetch(client.env, client.credentials, cred_opts) do
@@ -91,8 +112,14 @@ defmodule EcsPeers.SSM do
         client = %{client | credentials: cache}
 
         case call(client, creds, name) do
-          {:ok, parameter} -> {:ok, parameter, client}
-          {:error, reason} -> {:error, reason, client}
+          {:ok, parameter, client} ->
+            {:ok, parameter, client}
+
+          {:skewed, _reason, client} when skew_retries > 0 ->
+            get_parameter(client, name, skew_retries - 1)
+
+          {_error_or_skewed, reason, client} ->
+            {:error, reason, client}
         end
 
       {:error, reason, cache} ->
@@ -100,6 +127,8 @@ defmodule EcsPeers.SSM do
     end
   end
 
+  # `{:skewed, reason, client}` when AWS refused the request for its time and its Date
+  # header corrected the client's clock: worth sending again.
   defp call(client, creds, name) do
     body = JSON.encode(%{"Name" => name})
 
@@ -113,14 +142,82 @@ defmodule EcsPeers.SSM do
       body: body
     }
 
-    headers = SigV4.sign(request, credentials: creds, region: client.region, service: "ssm")
+    headers =
+      SigV4.sign(request,
+        credentials: creds,
+        region: client.region,
+        service: "ssm",
+        datetime: Clock.now(client.clock_offset)
+      )
 
     case Http.request(:post, request.url, headers, body, timeout: client.timeout) do
-      {:ok, 200, _headers, resp} -> parse(resp)
-      {:ok, status, _headers, resp} -> {:error, aws_error(status, resp)}
-      {:error, reason} -> {:error, {:unreachable, client.endpoint, reason}}
+      {:ok, 200, resp_headers, resp} ->
+        {client, _corrected?} = learn_clock(client, resp_headers)
+
+        case parse(resp) do
+          {:ok, parameter} -> {:ok, parameter, client}
+          {:error, reason} -> {:error, reason, client}
+        end
+
+      {:ok, status, resp_headers, resp} ->
+        reason = aws_error(status, resp)
+        {client, corrected?} = learn_clock(client, resp_headers)
+        {if(corrected? and Clock.skew_error?(reason), do: :skewed, else: :error), reason, client}
+
+      {:error, reason} ->
+        {:error, {:unreachable, client.endpoint, reason}, client}
     end
   end
+
+  # As the AWS SDKs do, every answer's Date header may correct the clock, not only errors.
+  defp learn_clock(client, headers) do
+    case Clock.offset_from(headers, client.clock_offset) do
+      {:corrected, offset} ->
+        log_clock(client.endpoint, offset)
+        {%{client | clock_offset: offset}, true}
+
+      :unchanged ->
+        {client, false}
+    end
+  end
+
+  # Rare (only a change of 5 minutes or more), and worth an operator's look: a node whose
+  # clock is that far off has other troubles than SigV4.
+  defp log_clock(endpoint, offset) do
+    seconds = div(abs(offset), 1000)
+    side = if offset > 0, do: "behind", else: "ahead of"
+
+    Logger.warning(
+      "[ecs_peers] this node's clock is about #{seconds}s #{side} AWS's (the Date of " <>
+        "#{endpoint}): signing requests with the corrected time; check the node's clock (NTP)"
+    )
+  end
+
+  @throttling_codes [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+    "LimitExceededException",
+    "BandwidthLimitExceeded",
+    "PriorRequestNotComplete"
+  ]
+
+  @doc """
+  Whether an error from `get_parameter/2` says the account's request rate was exceeded
+  (HTTP 429, or a throttling code such as `ThrottlingException`, the one Parameter
+  Store answers when its shared 40 TPS are used up): the caller should read less often.
+  Any term is accepted.
+  """
+  @spec throttled?(term()) :: boolean()
+  def throttled?({:aws_error, 429, _type, _message}), do: true
+  def throttled?({:aws_error, _status, type, _message}) when type in @throttling_codes, do: true
+  def throttled?(_reason), do: false
 
   defp parse(resp) do
     case JSON.decode(resp) do

@@ -1,4 +1,4 @@
-defmodule EcsPeers.SigV4 do
+defmodule EcsPeers.AWS.SigV4 do
   @moduledoc """
   AWS Signature Version 4, over `:crypto`.
 

@@ -1,7 +1,7 @@
-defmodule EcsPeers.CredentialsTest do
+defmodule EcsPeers.AWS.CredentialsTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.Credentials
+  alias EcsPeers.AWS.Credentials
   alias EcsPeers.Test.FakeCredentialsServer, as: Server
 
   @now ~U[2026-01-01 12:00:00Z]
@@ -105,7 +105,7 @@ defmodule EcsPeers.CredentialsTest do
            ] = Server.requests(server)
   end
 
-  test "a failed refresh keeps credentials that have not expired yet" do
+  test "a failed refresh keeps credentials that have not expired yet, never expired ones" do
     server =
       Server.start!([
         {200, Server.body("ASIAOLD", "s", in_minutes(3))},
@@ -116,8 +116,47 @@ defmodule EcsPeers.CredentialsTest do
     assert {:ok, old, cache} = Credentials.fetch(env, nil, now: @now)
     assert {:ok, ^old, ^cache} = Credentials.fetch(env, cache, now: in_minutes(1))
 
-    assert {:error, {:container_credentials_http, 500, "oops"}, ^cache} =
+    assert {:error, {:container_credentials_http, 500}, ^cache} =
              Credentials.fetch(env, cache, now: in_minutes(4))
+
+    # 5 seconds left: they would expire in flight.
+    almost = DateTime.add(in_minutes(3), -5, :second)
+
+    assert {:error, {:container_credentials_http, 500}, ^cache} =
+             Credentials.fetch(env, cache, now: almost)
+  end
+
+  test "an expired cache is refreshed before it is returned" do
+    server = Server.start!([{200, Server.body("ASIANEW", "s", in_minutes(60))}])
+    env = %{"AWS_CONTAINER_CREDENTIALS_FULL_URI" => server.url <> "/creds"}
+    expired = %Credentials{access_key_id: "ASIAOLD", secret_access_key: "s", source: :container}
+    expired = %{expired | expires_at: in_minutes(-1)}
+
+    assert {:ok, %{access_key_id: "ASIANEW"}, _} = Credentials.fetch(env, expired, now: @now)
+    assert length(Server.requests(server)) == 1
+  end
+
+  test "credentials the endpoint hands out already expired are refused" do
+    server = Server.start!([{200, Server.body("ASIASTALE", "s", in_minutes(-2))}])
+    env = %{"AWS_CONTAINER_CREDENTIALS_FULL_URI" => server.url <> "/creds"}
+
+    assert {:error, :container_credentials_expired, nil} = Credentials.fetch(env, nil, now: @now)
+  end
+
+  test "an endpoint's error body is never part of the error, whatever the status" do
+    body = ~s({"code":"x","message":"token Basic c2VjcmV0 rejected","AccessKeyId":"ASIALEAK"})
+    server = Server.start!([{403, body}])
+    env = %{"AWS_CONTAINER_CREDENTIALS_FULL_URI" => server.url <> "/creds"}
+
+    for status <- [400, 403, 404, 500, 503] do
+      Server.respond_with(server, [{status, body}])
+      assert {:error, reason, nil} = Credentials.fetch(env, nil, now: @now)
+      assert reason == {:container_credentials_http, status}
+    end
+
+    # A 200 that is not credentials says so without quoting them either.
+    Server.respond_with(server, [{200, body}])
+    assert {:error, :container_credentials_malformed, nil} = Credentials.fetch(env, nil)
   end
 
   test "errors name what is missing or wrong" do
@@ -149,5 +188,25 @@ defmodule EcsPeers.CredentialsTest do
     :gen_tcp.close(listener)
     env = %{"AWS_CONTAINER_CREDENTIALS_FULL_URI" => "http://127.0.0.1:#{port}/creds"}
     assert {:error, {:container_credentials_unreachable, _}, nil} = Credentials.fetch(env, nil)
+  end
+
+  test "every error has a fixed description" do
+    for reason <- [
+          :no_credentials,
+          {:container_credentials_http, 503},
+          {:container_credentials_unreachable, :econnrefused},
+          :container_credentials_not_json,
+          :container_credentials_malformed,
+          :container_credentials_bad_expiration,
+          :container_credentials_expired,
+          {:container_credentials_uri_not_allowed, "http://10.0.0.1/x"},
+          {:authorization_token_file, "/t", :enoent}
+        ] do
+      text = Credentials.describe(reason)
+      assert is_binary(text) and text != ""
+      refute text =~ "could not get AWS credentials:", inspect(reason)
+    end
+
+    assert Credentials.describe({:container_credentials_http, 503}) =~ "HTTP 503"
   end
 end

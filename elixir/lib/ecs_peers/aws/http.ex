@@ -1,4 +1,4 @@
-defmodule EcsPeers.Http do
+defmodule EcsPeers.AWS.Http do
   @moduledoc false
   # One HTTP request over :httpc (inets). HTTPS is verified against the system CA store
   # with hostname checking and SNI; plain HTTP is for loopback test servers and the ECS

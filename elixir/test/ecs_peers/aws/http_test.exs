@@ -1,7 +1,7 @@
-defmodule EcsPeers.HttpTest do
+defmodule EcsPeers.AWS.HttpTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.Http
+  alias EcsPeers.AWS.Http
 
   test "a missing CA store is an error with a hint, not a crash" do
     no_store = fn -> raise ArgumentError, "no cacerts found" end

@@ -1,4 +1,4 @@
-defmodule EcsPeers.Env do
+defmodule EcsPeers.AWS.Env do
   @moduledoc false
   # The environment the AWS edge reads: the variables it uses, from the OS environment,
   # with the `:env` option's entries laid over them (a `nil` value hides a variable).

@@ -1,0 +1,191 @@
+defmodule EcsPeers.Options do
+  @moduledoc """
+  The one options schema of ecs-peers: every key with its default, its check and its
+  doc. `EcsPeers`, `EcsPeers.Strategy`, their moduledocs and the README's option table
+  are all made from it, so a default is written once.
+
+  Keys are `:common` (accepted by `EcsPeers` and, under `config:`, by
+  `EcsPeers.Strategy`) or `:standalone` (`EcsPeers` only: libcluster provides them).
+  """
+
+  alias EcsPeers.PeerSet
+
+  # {key, scope, default, check, expected, shown default, doc}
+  @schema [
+    {:parameter, :common, nil, :non_empty_string, "a non-empty string", "required",
+     ~s(the SSM parameter name, e.g. `"/ecs-peers/shop"`.)},
+    {:polling_interval, :common, 5_000, :pos_int, "a positive integer (ms)", "`5000`",
+     "ms between heal ticks (±10% jitter): each tick compares the connected nodes with " <>
+       "the last good set and reconnects what is missing, without an AWS call. Reads " <>
+       "happen at most this often (see `:read_budget`)."},
+    {:read_budget, :common, 4.0, :pos_number, "a positive number (reads/s)", "`4.0`",
+     "`GetParameter` calls per second for the whole cluster: each node reads every " <>
+       "`max(polling_interval, cluster size / read_budget)` (±10% jitter), the cluster " <>
+       "size being the size of the last good set. The default is 10% of Parameter " <>
+       "Store's default 40 TPS per account and Region, shared with every other app."},
+    {:prune, :common, false, :boolean, "a boolean", "`false`",
+     "also disconnect connected nodes of the pruned basename (`:basename` if set, else " <>
+       "this node's) that are absent from the set."},
+    {:prune_grace, :common, 30_000, :non_neg_int, "a non-negative integer (ms)", "`30000`",
+     "a connected node that was never in a set this node read is pruned only once a read " <>
+       "made this long after it was first seen absent still omits it, so a task that has " <>
+       "just started is not cut before the reconciler publishes it: the reconciler runs " <>
+       "on task events gathered for `BatchingWindowSeconds` (default 20 s) plus a few " <>
+       "seconds of run; keep the grace above that. `0` prunes at once. A node dropped " <>
+       "from the set (in the previous set this node read) is pruned at the read that " <>
+       "drops it, without grace."},
+    {:basename, :common, nil, :basename, "nil or 1..64 letters, digits, _ or -", "`nil` (any)",
+     "accept only entries with this basename."},
+    {:region, :common, nil, :nil_or_string, "nil or a string",
+     "`AWS_REGION`, then `AWS_DEFAULT_REGION`", "the AWS region."},
+    {:max_nodes, :common, 1_000, :pos_int, "a positive integer", "`1000`",
+     "at most this many nodes are taken from the set."},
+    {:max_new_atoms, :common, nil, :nil_or_non_neg_int, "nil or a non-negative integer",
+     "`10 * max_nodes`",
+     "how many new node-name atoms this process may make over its life. Names whose atom " <>
+       "exists cost nothing; beyond the budget new names are ignored (logged once)."},
+    {:connect_timeout, :common, 5_000, :pos_int, "a positive integer (ms)", "`5000`",
+     "ms the connect phase of a heal may take in all (attempts run concurrently; the " <>
+       "ones still running then are cut and retried next tick)."},
+    {:http_timeout, :common, 5_000, :pos_int, "a positive integer (ms)", "`5000`",
+     "ms for an AWS request."},
+    {:max_backoff, :common, 60_000, :pos_int, "a positive integer (ms)", "`60000`",
+     "the longest interval between reads while they fail (throttled or otherwise); " <>
+       "never shorter than the budgeted interval."},
+    {:env, :common, %{}, :map, "a map of environment variables", "`%{}`",
+     "environment variables laid over the OS environment for the AWS edge; a `nil` value " <>
+       "hides a variable. Only the `AWS_*` variables the AWS edge reads are kept."},
+    {:fetch, :common, nil, {:nil_or_callable, 1}, "nil, a 1-arity fun or {m, f, a}",
+     "`nil` (SSM)",
+     "test seam: called with the parameter name instead of SSM, returns " <>
+       "`{:ok, %{version: integer, value: string}}` or `{:error, reason}`."},
+    {:telemetry, :common, nil, {:nil_or_callable, 3}, "nil, a 3-arity fun or {m, f, a}",
+     "`:telemetry` when loaded",
+     "called as `fun.(event, measurements, metadata)` (see `EcsPeers.Telemetry`)."},
+    {:name, :standalone, nil, :any, "any term", "none", "a name to register the process under."},
+    {:topology, :standalone, :ecs_peers, :atom, "an atom", "`:ecs_peers`",
+     "the name in log lines and telemetry."},
+    {:connect, :standalone, {:net_kernel, :connect_node, []}, {:callable, 1},
+     "a 1-arity fun or {m, f, a}", "`{:net_kernel, :connect_node, []}`",
+     "test seam: called with one node, `true` when connected."},
+    {:disconnect, :standalone, {:erlang, :disconnect_node, []}, {:callable, 1},
+     "a 1-arity fun or {m, f, a}", "`{:erlang, :disconnect_node, []}`",
+     "test seam: called with one node."},
+    {:list_nodes, :standalone, {:erlang, :nodes, [:connected]}, {:callable, 0},
+     "a 0-arity fun or {m, f, a}", "`{:erlang, :nodes, [:connected]}`",
+     "test seam: returns the connected nodes."}
+  ]
+
+  @type entry :: %{
+          key: atom(),
+          scope: :common | :standalone,
+          default: term(),
+          check: term(),
+          expected: String.t(),
+          shown_default: String.t(),
+          doc: String.t()
+        }
+
+  @doc "Every option, in documentation order."
+  @spec schema() :: [entry()]
+  def schema do
+    for {key, scope, default, check, expected, shown, doc} <- @schema do
+      %{
+        key: key,
+        scope: scope,
+        default: default,
+        check: check,
+        expected: expected,
+        shown_default: shown,
+        doc: doc
+      }
+    end
+  end
+
+  @doc "The keys `EcsPeers.Strategy` accepts under `config:`."
+  @spec common_keys() :: [atom()]
+  def common_keys, do: for(%{key: k, scope: :common} <- schema(), do: k)
+
+  @doc "The keys `EcsPeers.start_link/1` accepts."
+  @spec standalone_keys() :: [atom()]
+  def standalone_keys, do: for(%{key: k} <- schema(), do: k)
+
+  @doc """
+  Checks `opts` (a keyword list) against the schema, accepting only `allowed` keys, and
+  returns a map of every key with its value or default. Raises `ArgumentError` naming
+  the unknown or invalid option (never showing `:env`, which may hold secrets).
+  """
+  @spec validate!(term(), [atom()]) :: %{atom() => term()}
+  def validate!(opts, allowed \\ standalone_keys()) do
+    unless is_list(opts) and Keyword.keyword?(opts) do
+      raise ArgumentError, "ecs_peers: expected a keyword list of options, got: #{shape(opts)}"
+    end
+
+    case Enum.uniq(Keyword.keys(opts)) -- allowed do
+      [] ->
+        :ok
+
+      unknown ->
+        raise ArgumentError,
+              "ecs_peers: unknown option(s) #{Enum.map_join(unknown, ", ", &inspect/1)}; " <>
+                "known options: #{Enum.map_join(allowed, ", ", &inspect/1)}"
+    end
+
+    Map.new(schema(), fn %{key: key} = entry ->
+      # The first of a repeated key wins, as Keyword.get/2 reads it.
+      value = Keyword.get(opts, key, entry.default)
+
+      unless valid?(entry.check, value) do
+        shown = if key == :env, do: shape(value), else: inspect(value)
+
+        raise ArgumentError,
+              "ecs_peers: option #{inspect(key)} must be #{entry.expected}, got: #{shown}"
+      end
+
+      {key, value}
+    end)
+  end
+
+  defp shape(value) when is_map(value), do: "a map"
+  defp shape(value) when is_list(value), do: "a list"
+  defp shape(value), do: inspect(value, limit: 5, printable_limit: 40)
+
+  defp valid?(:non_empty_string, v), do: is_binary(v) and v != ""
+  defp valid?(:pos_int, v), do: is_integer(v) and v > 0
+  defp valid?(:non_neg_int, v), do: is_integer(v) and v >= 0
+  defp valid?(:pos_number, v), do: is_number(v) and v > 0
+  defp valid?(:boolean, v), do: is_boolean(v)
+  defp valid?(:basename, v), do: v == nil or PeerSet.valid_basename?(v)
+  defp valid?(:nil_or_string, v), do: v == nil or is_binary(v)
+  defp valid?(:nil_or_non_neg_int, v), do: v == nil or valid?(:non_neg_int, v)
+  defp valid?(:map, v), do: is_map(v)
+  defp valid?(:atom, v), do: is_atom(v)
+  defp valid?(:any, _v), do: true
+  defp valid?({:nil_or_callable, arity}, v), do: v == nil or valid?({:callable, arity}, v)
+  defp valid?({:callable, _arity}, {m, f, a}), do: is_atom(m) and is_atom(f) and is_list(a)
+  defp valid?({:callable, arity}, v), do: is_function(v, arity)
+
+  @doc """
+  The options of `scope` (`:common` or `:all`) as a Markdown bullet list, for moduledocs.
+  """
+  @spec bullets(:common | :all) :: String.t()
+  def bullets(scope) do
+    schema()
+    |> Enum.filter(&(scope == :all or &1.scope == :common))
+    |> Enum.map_join("\n", fn e ->
+      "  * `#{inspect(e.key)}` (default #{e.shown_default}): #{e.doc}"
+    end)
+  end
+
+  @doc "The README's option table (checked against the README by a test)."
+  @spec readme_table() :: String.t()
+  def readme_table do
+    rows =
+      Enum.map_join(schema(), "\n", fn e ->
+        where = if e.scope == :common, do: "both", else: "`EcsPeers` only"
+        "| `#{inspect(e.key)}` | #{e.shown_default} | #{where} | #{e.doc} |"
+      end)
+
+    "| option | default | accepted by | meaning |\n| --- | --- | --- | --- |\n" <> rows
+  end
+end
