@@ -56,6 +56,13 @@ describe('the SAR metadata (template.yaml Metadata.AWS::ServerlessRepo::Applicat
     expect(sar.SemanticVersion).toBe(packageJson.version);
   });
 
+  it('has the version of the newest CHANGELOG entry and of the Elixir package (one version for the project)', () => {
+    const changelog = readFileSync(path.join(ROOT, 'CHANGELOG.md'), 'utf8');
+    expect(/^## \[([^\]]+)\]/m.exec(changelog)?.[1]).toBe(sar.SemanticVersion);
+    const mix = readFileSync(path.join(ROOT, 'elixir/mix.exs'), 'utf8');
+    expect(/@version "([^"]+)"/.exec(mix)?.[1]).toBe(sar.SemanticVersion);
+  });
+
   it('declares the license package.json declares, and LicenseUrl is the Apache-2.0 text in LICENSE', () => {
     expect(sar.SpdxLicenseId).toBe('Apache-2.0');
     expect(packageJson.license).toBe(sar.SpdxLicenseId);
@@ -90,11 +97,13 @@ describe('the SAR metadata (template.yaml Metadata.AWS::ServerlessRepo::Applicat
     for (const output of outputs) expect(Object.keys(template.Outputs ?? {})).toContain(output);
   });
 
-  it('links the source the README tells Elixir users to depend on', () => {
+  it('links the source the README tells Elixir users to depend on, as the Elixir package does', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const gitUrl = /\{:ecs_peers, git: "(https:\/\/[^"]+)\.git"/.exec(readme)?.[1];
     expect(gitUrl).toBeDefined();
     expect(sar.SourceCodeUrl).toBe(gitUrl);
     expect(sar.HomePageUrl).toBe(gitUrl);
+    const mix = readFileSync(path.join(ROOT, 'elixir/mix.exs'), 'utf8');
+    expect(/@source_url "([^"]+)"/.exec(mix)?.[1]).toBe(gitUrl);
   });
 });
