@@ -118,7 +118,10 @@ describe('the AWS CDK app (cdk/)', () => {
   const synthesize = (app: App, stackName: string): Synthesized =>
     app.synth().getStackByName(stackName).template as Synthesized;
 
-  const outdir = mkdtempSync(path.join(tmpdir(), 'ecs-peers-cdk-'));
+  let outdir: string;
+  beforeAll(() => {
+    outdir = mkdtempSync(path.join(tmpdir(), 'ecs-peers-cdk-'));
+  });
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('synthesizes one AWS::Serverless::Application of the published version, with the SAM transform', () => {
@@ -145,10 +148,16 @@ describe('the AWS CDK app (cdk/)', () => {
   });
 
   it('has an app entry point (app.ts) that synthesizes the stack', () => {
-    const synthesized = synthesize(exampleApp, 'shop-peers');
-    expect(Object.values(synthesized.Resources).map((resource) => resource.Type)).toContain(
-      'AWS::Serverless::Application',
-    );
+    // app.ts leaves the output folder to the CDK (a temporary cdk.out*): remove it once read.
+    const assembly = exampleApp.synth();
+    try {
+      const synthesized = assembly.getStackByName('shop-peers').template as Synthesized;
+      expect(Object.values(synthesized.Resources).map((resource) => resource.Type)).toContain(
+        'AWS::Serverless::Application',
+      );
+    } finally {
+      rmSync(assembly.directory, { recursive: true, force: true });
+    }
   });
 });
 
