@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { HandlerResult } from '../lib/handler.js';
-import { DEMO_ESTATE, seedEstate } from './local/estate.js';
-import { startMoto } from './local/moto.js';
+import { DEMO_ESTATE, seedEstate } from '../testbed/seedEstate.js';
+import { startMoto } from '../testbed/motoServer.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = path.join(root, 'dist/reconcile/index.mjs');

@@ -8,9 +8,9 @@ import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { createHandler, type HandlerResult } from '../../lib/handler.js';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
-import { seedEstate, type Estate, type SeededTask } from '../../scripts/local/estate.js';
-import type { MotoServer } from '../../scripts/local/moto.js';
-import { buildBundle, invokeBuilt } from '../../scripts/local/runBuilt.js';
+import { seedEstate, type Estate, type SeededTask } from '../../testbed/seedEstate.js';
+import type { MotoServer } from '../../testbed/motoServer.js';
+import { buildBundle, invokeBuilt } from '../../testbed/builtBundle.js';
 import { motoClients, motoEnvironment, useMoto } from '../support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { HandlerResult } from '../../lib/handler.js';
+import type { HandlerResult } from '../lib/handler.js';
 
 const run = promisify(execFile);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const INVOKER = path.join(root, 'scripts/local/invoke-built.mjs');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const INVOKER = path.join(root, 'testbed/invokeBuilt.mjs');
 
 /** The Lambda runtime is nodejs22.x: refuse to prove anything with another Node.js. */
 export const assertNode22 = (): void => {

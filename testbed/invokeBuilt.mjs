@@ -3,7 +3,7 @@
 // function's configuration, the bundle imported (cold start: configuration validated, clients created), then
 // handler(event, context) awaited.
 //
-//   node scripts/local/invoke-built.mjs dist/reconcile/index.mjs '{"dryRun":true}'
+//   node testbed/invokeBuilt.mjs dist/reconcile/index.mjs '{"dryRun":true}'
 //
 // The handler's own log lines go to stdout as usual; the last line is `RESULT <json>` (the handler's return
 // value) or `FAILED <json>` (the error's name and message), and the exit code is 0 or 1.
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 
 const [bundle, eventJson = '{}'] = process.argv.slice(2);
 if (!bundle) {
-  console.error("usage: node scripts/local/invoke-built.mjs BUNDLE.mjs ['EVENT JSON']");
+  console.error("usage: node testbed/invokeBuilt.mjs BUNDLE.mjs ['EVENT JSON']");
   process.exit(2);
 }
 
