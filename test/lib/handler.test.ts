@@ -122,6 +122,6 @@ describe('the reconcile handler', () => {
       'reconcile failed; the parameter keeps its last value',
       expect.objectContaining({ failedCall: 'ecs:DescribeTasks' }),
     );
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 });
