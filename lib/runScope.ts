@@ -95,8 +95,15 @@ export const awsCall = async <T>(
 ): Promise<T> => {
   if (scope.signal.aborted) throw abortReason(scope);
   let outcome: unknown;
+  let stopWaiting = () => {};
+  // The SDK stops the request on abort; the race also ends the wait where a step ignores the signal.
+  const aborted = new Promise<never>((_resolve, reject) => {
+    const onAbort = () => reject(abortReason(scope));
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    stopWaiting = () => scope.signal.removeEventListener('abort', onAbort);
+  });
   try {
-    outcome = await send(scope.signal);
+    outcome = await Promise.race([send(scope.signal), aborted]);
     return outcome as T;
   } catch (error) {
     outcome = error;
@@ -107,6 +114,7 @@ export const awsCall = async <T>(
     }
     throw error;
   } finally {
+    stopWaiting();
     scope.calls[api] = (scope.calls[api] ?? 0) + attemptsOf(outcome);
   }
 };
