@@ -3,9 +3,14 @@
  * the original error, when there is one, is kept as `cause`.
  */
 
-/** A short description of an error for messages: `Name: message`. */
-export const describeError = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** The longest description of a cause an error message carries (AWS messages from a broken endpoint can be huge). */
+const CAUSE_MAX_CHARS = 1000;
+
+/** A short description of an error for messages: `Name: message`, cut to CAUSE_MAX_CHARS. */
+export const describeError = (error: unknown): string => {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > CAUSE_MAX_CHARS ? `${text.slice(0, CAUSE_MAX_CHARS)}... (${text.length - CAUSE_MAX_CHARS} more characters)` : text;
+};
 
 /** The Lambda's environment is missing a variable or holds a bad value. */
 export class ConfigError extends Error {

@@ -7,7 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { Clients } from './clients.js';
 import { accountOf, checkClusterAccount, type Config } from './config.js';
 import { DiscoveryError, PublishError } from './errors.js';
-import { capList } from './logList.js';
+import { boundedError, capList } from './logBounds.js';
 import { recordError, recordIgnored, recordReport } from './metrics.js';
 import { reconcile } from './reconcile.js';
 import { ignoredReport, type Report } from './report.js';
@@ -65,7 +65,7 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
     } catch (error) {
       recordError(metrics);
       const failedCall = error instanceof DiscoveryError || error instanceof PublishError ? error.api : undefined;
-      logger.error('reconcile failed; the parameter keeps its last value', { failedCall, error: error as Error });
+      logger.error('reconcile failed; the parameter keeps its last value', { failedCall, error: boundedError(error) });
       throw error;
     }
   };

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { checkAnswer } from '../answer.js';
 import { DESCRIBE_TASKS_CONCURRENCY, DESCRIBE_TASKS_MAX_ARNS } from '../constants.js';
 import { DiscoveryError, InvalidResponseError, describeError } from '../errors.js';
+import { capText } from '../logBounds.js';
 import { awsCall, type RunScope } from '../runScope.js';
 
 const API = 'ecs:DescribeTasks';
@@ -35,8 +36,9 @@ const account = (input: { cluster: string; tasks: string[] }, tasks: Task[], fai
   }
   for (const failure of failures) {
     if (failure.reason !== 'MISSING') {
-      const detail = failure.detail ? ` (${failure.detail})` : '';
-      throw new DiscoveryError(API, `task ${failure.arn ?? '?'} failed: ${failure.reason ?? 'no reason'}${detail}`);
+      const detail = failure.detail ? ` (${capText(failure.detail, 500)})` : '';
+      const reason = capText(failure.reason ?? 'no reason', 200);
+      throw new DiscoveryError(API, `task ${capText(failure.arn ?? '?', 200)} failed: ${reason}${detail}`);
     }
     if (failure.arn === undefined || !asked.has(failure.arn)) {
       throw new InvalidResponseError(`invalid answer: a MISSING failure for ${failure.arn ?? 'no ARN'}, which was not asked for`);

@@ -1,6 +1,6 @@
 import { LOG_LIST_MAX } from '../constants.js';
 import { ConfigError } from '../errors.js';
-import { listSample } from '../logList.js';
+import { listSample } from '../logBounds.js';
 
 /**
  * The cluster name a task ARN names. New-format ARNs (`...:task/CLUSTER/ID`) carry it; old-format ones

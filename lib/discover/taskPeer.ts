@@ -1,7 +1,7 @@
 import type { Task } from '@aws-sdk/client-ecs';
 import { LOG_LIST_MAX } from '../constants.js';
 import { TaskAddressError } from '../errors.js';
-import { listSample } from '../logList.js';
+import { listSample } from '../logBounds.js';
 import { isIpv4 } from '../peerSet/index.js';
 
 /** Why a described task is not a peer. */

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { clusterName, parseArn } from '../config.js';
 import { LOG_LIST_MAX } from '../constants.js';
 import { TriggerError } from '../errors.js';
-import { listSample } from '../logList.js';
+import { listSample } from '../logBounds.js';
 
 /** What started a run. */
 export type TriggerKind = 'schedule' | 'task-state-change' | 'sqs' | 'manual';

@@ -181,4 +181,22 @@ describe('the reconcile handler', () => {
     );
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
+
+  it('keeps the error log line and the thrown message small when AWS answers with a huge error', async () => {
+    const { handler, logs } = setup();
+    const huge = Object.assign(awsError('InternalFailure', 'x'.repeat(1_000_000), 'server'), {
+      $responseBodyText: 'y'.repeat(1_000_000),
+    });
+    tagging.on(GetResourcesCommand).rejects(huge);
+    const failure = (await handler({}, context).catch((error: unknown) => error)) as Error;
+    expect(failure.message.length).toBeLessThan(1500);
+    expect(failure.message).toMatch(/^tag:GetResources: InternalFailure: x+\.\.\. \(\d+ more characters\); the peer set/);
+    const [, fields] = logs.error.mock.calls[0] as [string, { error: Error }];
+    const line = JSON.stringify(fields, (_key, value: unknown) =>
+      value instanceof Error ? { ...value, name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value,
+    );
+    expect(line.length).toBeLessThan(10_000);
+    expect(line).not.toContain('yyyy');
+    expect(line).toContain('"httpStatusCode":500');
+  });
 });
