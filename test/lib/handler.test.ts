@@ -190,10 +190,14 @@ describe('the reconcile handler', () => {
     tagging.on(GetResourcesCommand).rejects(huge);
     const failure = (await handler({}, context).catch((error: unknown) => error)) as Error;
     expect(failure.message.length).toBeLessThan(1500);
-    expect(failure.message).toMatch(/^tag:GetResources: InternalFailure: x+\.\.\. \(\d+ more characters\); the peer set/);
+    expect(failure.message).toMatch(
+      /^tag:GetResources: InternalFailure: x+\.\.\. \(\d+ more characters\); the peer set/,
+    );
     const [, fields] = logs.error.mock.calls[0] as [string, { error: Error }];
     const line = JSON.stringify(fields, (_key, value: unknown) =>
-      value instanceof Error ? { ...value, name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value,
+      value instanceof Error
+        ? { ...value, name: value.name, message: value.message, stack: value.stack, cause: value.cause }
+        : value,
     );
     expect(line.length).toBeLessThan(10_000);
     expect(line).not.toContain('yyyy');
