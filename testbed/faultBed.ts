@@ -65,12 +65,23 @@ export interface FaultBed {
 
 let parameterCount = 0;
 
+/** How to start the bed. */
+export interface FaultBedOptions {
+  /** Extra environment for every invocation (e.g. shorter client timeouts). */
+  clientEnv?: Record<string, string>;
+  /** The estate to seed (default FAULT_ESTATE). */
+  estate?: readonly TaskGroup[];
+}
+
 /**
- * Starts moto, seeds FAULT_ESTATE, and builds the bundle.
+ * Starts moto, seeds the estate, and builds the bundle.
  *
- * @param clientEnv - extra environment for every invocation (e.g. shorter client timeouts)
+ * @param options - extra invocation environment, and the estate
  */
-export const startFaultBed = async (clientEnv: Record<string, string> = {}): Promise<FaultBed> => {
+export const startFaultBed = async ({
+  clientEnv = {},
+  estate: groups = FAULT_ESTATE,
+}: FaultBedOptions = {}): Promise<FaultBed> => {
   assertNode22();
   const [moto, bundle] = await Promise.all([startMoto(), buildBundle()]);
   const aws = {
@@ -78,7 +89,7 @@ export const startFaultBed = async (clientEnv: Record<string, string> = {}): Pro
     region: REGION,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   };
-  const estate = await seedEstate(new ECSClient(aws), new EC2Client(aws), FAULT_ESTATE);
+  const estate = await seedEstate(new ECSClient(aws), new EC2Client(aws), groups);
   const ssm = new SSMClient(aws);
 
   const stack = resolveStack(loadTemplate(), {

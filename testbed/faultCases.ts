@@ -6,6 +6,19 @@
  */
 import type { Answer, Fault, FaultRule } from './faultProxy.js';
 import { ACCOUNT, CLUSTER, REGION, SCHEDULED, taskEvent } from './faultBed.js';
+import {
+  answer,
+  bridgeMode,
+  emptyPages,
+  foreignTask,
+  ipv6Only,
+  oldArnPages,
+  oldArnTasks,
+  repeatToken,
+  rewrite,
+  tokenCycle,
+  type Api,
+} from './faultAnswers.js';
 
 /** What a case promises. */
 export type Promise_ = 'full' | 'nothing' | 'full-or-nothing' | 'ignored';
@@ -28,13 +41,12 @@ export interface FaultCase {
   boundedLogs?: boolean;
 }
 
-const API_NAME = {
+const API_NAME: Record<Api, RegExp> = {
   GetResources: /tag:GetResources/,
   DescribeTasks: /ecs:DescribeTasks/,
   GetParameter: /ssm:GetParameter/,
   PutParameter: /ssm:PutParameter/,
-} as const;
-type Api = keyof typeof API_NAME;
+};
 
 /** The call a one-off fault hits: a middle page or chunk, where a fault would cut the set short. */
 const MIDDLE: Record<Api, number> = { GetResources: 2, DescribeTasks: 2, GetParameter: 1, PutParameter: 1 };
@@ -88,107 +100,6 @@ const transportCases = (Object.keys(API_NAME) as Api[]).flatMap((api) =>
     error: API_NAME[api],
   })),
 );
-
-const taskId = (index: number) => index.toString(16).padStart(32, 'f');
-const oldFormat = (arn: string) => arn.replace(/:task\/[^/]+\/([^/]+)$/, ':task/$1');
-
-/** A described task copied under another ARN and address: an answer about a task nobody asked for. */
-const foreignTask =
-  (cluster: string) =>
-  (answer: Answer): Answer => {
-    const [first] = answer.tasks ?? [];
-    if (!first) return answer;
-    const stranger = JSON.parse(JSON.stringify(first)) as Answer;
-    stranger.taskArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${cluster}/${taskId(7)}`;
-    for (const attachment of stranger.attachments ?? []) {
-      for (const detail of attachment.details ?? [])
-        if (detail.name === 'privateIPv4Address') detail.value = '10.254.254.254';
-    }
-    return { ...answer, tasks: [...answer.tasks, stranger] };
-  };
-
-/** Tasks as EC2 `bridge`/`host` network mode describes them: no ENI, no private IPv4. */
-const bridgeMode =
-  (which: 'all' | 'first') =>
-  (answer: Answer): Answer => ({
-    ...answer,
-    tasks: (answer.tasks ?? []).map((task: Answer, index: number) =>
-      which === 'first' && index > 0
-        ? task
-        : {
-            ...task,
-            attachments: [],
-            containers: (task.containers ?? []).map((container: Answer) => ({
-              ...container,
-              networkInterfaces: [],
-              networkBindings: [{ containerPort: 4369, hostPort: 4369, protocol: 'tcp' }],
-            })),
-          },
-    ),
-  });
-
-/** awsvpc tasks with only an IPv6 address. */
-const ipv6Only = (answer: Answer): Answer => ({
-  ...answer,
-  tasks: (answer.tasks ?? []).map((task: Answer) => ({
-    ...task,
-    attachments: (task.attachments ?? []).map((attachment: Answer) => ({
-      ...attachment,
-      details: (attachment.details ?? [])
-        .filter((detail: Answer) => detail.name !== 'privateIPv4Address')
-        .concat([{ name: 'ipv6Address', value: 'fd00:ec2::1' }]),
-    })),
-    containers: (task.containers ?? []).map((container: Answer) => ({ ...container, networkInterfaces: [] })),
-  })),
-});
-
-const oldArnPages = (answer: Answer): Answer => ({
-  ...answer,
-  ResourceTagMappingList: (answer.ResourceTagMappingList ?? []).map((mapping: Answer) => ({
-    ...mapping,
-    ResourceARN: oldFormat(String(mapping.ResourceARN)),
-  })),
-});
-const oldArnTasks = (answer: Answer): Answer => ({
-  ...answer,
-  tasks: (answer.tasks ?? []).map((task: Answer) => ({ ...task, taskArn: oldFormat(String(task.taskArn)) })),
-});
-
-const repeatToken = (calls: FaultRule['calls']): FaultRule[] => [
-  {
-    api: 'GetResources',
-    calls,
-    fault: { kind: 'rewrite', rewrite: (page, request) => ({ ...page, PaginationToken: request.PaginationToken }) },
-  },
-];
-
-/** Page 2's request token T1 is answered T2 (moto's); T2 is answered T1: the tokens go round for ever. */
-const tokenCycle = (): FaultRule[] => {
-  let first: string | undefined;
-  const rewrite = (page: Answer, request: Answer, call: number): Answer => {
-    if (call === 2) first = request.PaginationToken;
-    return call === 2 || request.PaginationToken === first ? page : { ...page, PaginationToken: first };
-  };
-  return [{ api: 'GetResources', calls: { from: 2 }, fault: { kind: 'rewrite', rewrite } }];
-};
-
-const emptyPages = (): FaultRule[] => [
-  {
-    api: 'GetResources',
-    calls: { from: 2 },
-    fault: {
-      kind: 'answer',
-      answer: (_, call) => ({ ResourceTagMappingList: [], PaginationToken: `empty-page-${call}` }),
-    },
-  },
-];
-
-const rewrite =
-  (api: Api, calls: FaultRule['calls'], change: (answer: Answer) => Answer): (() => FaultRule[]) =>
-  () => [{ api, calls, fault: { kind: 'rewrite', rewrite: change } }];
-const answer =
-  (api: Api, body: Answer): (() => FaultRule[]) =>
-  () => [{ api, calls: [1], fault: { kind: 'answer', answer: () => body } }];
 
 const answerCases: FaultCase[] = [
   {
