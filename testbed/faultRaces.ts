@@ -3,7 +3,11 @@
  * changes and a newer run (B) publishes; then A is let go. The newer discovery's value must be what is stored,
  * whatever A does afterwards, including work that goes on after A's invocation has ended (middy's timeout).
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { encodePeerSet } from '../lib/peerSet/index.js';
+import type { BuiltInvocation, BuiltRun } from './builtBundle.js';
 import type { FaultBed } from './faultBed.js';
 import { SCHEDULED, TAGS } from './faultBed.js';
 import type { FaultRule } from './faultProxy.js';
@@ -19,6 +23,8 @@ export interface Race {
   timeoutMsA?: number;
   /** Wait for A's invocation to end (middy's timeout) before B runs. */
   waitForAnswerA?: boolean;
+  /** A is the command line's `run --write` instead of the function. */
+  cliA?: boolean;
 }
 
 /** What a race did. */
@@ -58,7 +64,65 @@ export const RACES: readonly Race[] = [
     timeoutMsA: 3_000,
     waitForAnswerA: true,
   },
+  {
+    id: "the CLI's run --write (DescribeTasks answered late) ends after the function wrote",
+    holdA: (release) => [{ api: 'DescribeTasks', calls: { from: 1 }, fault: { kind: 'hold', release } }],
+    heldAt: { api: 'DescribeTasks', calls: 1 },
+    cliA: true,
+  },
 ];
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `npm run cli -- run --write` with the built bundle, configured like the function, as an invocation. */
+const startCli = (bundle: string, env: Record<string, string>): BuiltInvocation => {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'scripts/cli.ts',
+      'run',
+      '--write',
+      '--bundle',
+      bundle,
+      '--parameter',
+      env.PEERS_PARAMETER!,
+      '--tags',
+      env.TASK_TAGS!,
+      '--basename',
+      env.NODE_BASENAME!,
+      '--cluster',
+      env.ECS_CLUSTER!,
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('AWS_'))),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const started = performance.now();
+  const exited = new Promise<BuiltRun>((resolve) =>
+    child.once('close', (code) => {
+      const ms = performance.now() - started;
+      const failure = /ecs-peers: (.*)/.exec(output)?.[1];
+      resolve(
+        code === 0
+          ? { ms, logs: [], output }
+          : { failure: { name: 'CliError', message: failure ?? output.slice(-500) }, ms, logs: [], output },
+      );
+    }),
+  );
+  return { answered: exited, exited, kill: () => child.kill('SIGKILL') };
+};
 
 let raceCount = 0;
 
@@ -89,10 +153,12 @@ export const runRace = async (bed: FaultBed, race: Race): Promise<RaceOutcome> =
   const env = (endpoint: string) => bed.functionEnv(parameter, endpoint, { ECS_CLUSTER: cluster });
   const problems: string[] = [];
   const outcome: RaceOutcome = { id: race.id, staleOverwrite: false, hung: false, problems };
-  const a = bed.invoke(SCHEDULED, env(proxyA.endpoint), {
-    ...(race.timeoutMsA ? { timeoutMs: race.timeoutMsA } : {}),
-    killAfterMs: bed.functionTimeoutMs + 10_000,
-  });
+  const a = race.cliA
+    ? startCli(bed.bundle, env(proxyA.endpoint))
+    : bed.invoke(SCHEDULED, env(proxyA.endpoint), {
+        ...(race.timeoutMsA ? { timeoutMs: race.timeoutMsA } : {}),
+        killAfterMs: bed.functionTimeoutMs + 10_000,
+      });
   try {
     await until(`A reaching ${race.heldAt.api}`, () => proxyA.count(race.heldAt.api) >= race.heldAt.calls, 15_000);
     if (race.waitForAnswerA) {
