@@ -3,7 +3,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { Clients } from '../../lib/reconcile.js';
+import type { Clients } from '../../lib/clients.js';
 import { startMoto, type MotoServer } from '../../testbed/motoServer.js';
 
 /** The standard AWS variables that point an SDK (ours or a child process's) at moto. */
