@@ -135,7 +135,7 @@ describe('the production clients', () => {
   it('stop at the run deadline with a RunDeadlineError naming the call in flight', async () => {
     behaviours = [hang];
     const started = Date.now();
-    const { error } = await discover({ requestHandler: { ...HTTP_TIMEOUTS } }, 400); // budget 300 ms
+    const { error } = await discover({ requestHandler: { ...HTTP_TIMEOUTS } }, 500); // budget 300 ms
     expect(Date.now() - started).toBeLessThan(1500);
     expect(error).toBeInstanceOf(DiscoveryError);
     expect(error!.cause).toBeInstanceOf(RunDeadlineError);
