@@ -21,7 +21,9 @@ export interface Config {
 /** The parts of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`), or undefined for something else. */
 export const parseArn = (arn: string) => {
   const match = /^arn:([\w-]+):([\w-]+):([\w-]*):(\d{12}|):(.+)$/.exec(arn);
-  return match ? { partition: match[1]!, service: match[2]!, region: match[3]!, account: match[4]!, resource: match[5]! } : undefined;
+  return match
+    ? { partition: match[1]!, service: match[2]!, region: match[3]!, account: match[4]!, resource: match[5]! }
+    : undefined;
 };
 
 /**
@@ -52,7 +54,9 @@ const partitionOf = (region: string): string =>
  * @param region - the function's Region, if known
  */
 export const parameterArnLength = (name: string, region = 'us-gov-west-1'): number =>
-  `arn:${partitionOf(region)}:ssm:${region}:123456789012:parameter`.length + (name.startsWith('/') ? 0 : 1) + name.length;
+  `arn:${partitionOf(region)}:ssm:${region}:123456789012:parameter`.length +
+  (name.startsWith('/') ? 0 : 1) +
+  name.length;
 
 // SSM's own rules, checked here so that a bad name fails at cold start rather than at the first write.
 const parameterName = z

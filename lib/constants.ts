@@ -51,13 +51,14 @@ export const REQUEST_TIMEOUT_MS = 3000;
 export const SDK_MAX_ATTEMPTS = 5;
 
 /**
- * Time the run keeps back from the invocation's remaining time, so that it ends with a named error, a log line
- * and a ReconcileErrors metric while the invocation is still alive (a quarter of it when less than 20 s remain).
+ * The share of the invocation's remaining time a run may use. The rest (12 s of the template's 30 s timeout)
+ * is kept back, so that even a run whose every call stalls ends with a named error, a log line and a
+ * ReconcileErrors metric well before Lambda's own timeout, which would leave none of them.
  */
-export const RUN_DEADLINE_MARGIN_MS = 5000;
+export const RUN_BUDGET_SHARE = 0.6;
 
-/** The run's time budget when the caller gives no deadline (the CLI): the template's 30 s timeout less the margin. */
-export const DEFAULT_RUN_BUDGET_MS = 25_000;
+/** The run's time budget when the caller gives no remaining time (the CLI): the share of the template's 30 s. */
+export const DEFAULT_RUN_BUDGET_MS = 18_000;
 
 /**
  * A write starts only while at least one whole request attempt fits before the run's deadline: a write that

@@ -9,7 +9,9 @@ const CAUSE_MAX_CHARS = 1000;
 /** A short description of an error for messages: `Name: message`, cut to CAUSE_MAX_CHARS. */
 export const describeError = (error: unknown): string => {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > CAUSE_MAX_CHARS ? `${text.slice(0, CAUSE_MAX_CHARS)}... (${text.length - CAUSE_MAX_CHARS} more characters)` : text;
+  return text.length > CAUSE_MAX_CHARS
+    ? `${text.slice(0, CAUSE_MAX_CHARS)}... (${text.length - CAUSE_MAX_CHARS} more characters)`
+    : text;
 };
 
 /** The Lambda's environment is missing a variable or holds a bad value. */

@@ -59,13 +59,20 @@ export const boundedError = (error: unknown, depth = 0): Error => {
   const copy = new Error(capText(error.message));
   copy.name = error.name;
   copy.stack = error.stack === undefined ? undefined : capText(error.stack.split('\n').slice(0, 15).join('\n'));
-  const source = error as Error & { api?: unknown; parameter?: unknown; $fault?: unknown; $metadata?: Record<string, unknown> };
+  const source = error as Error & {
+    api?: unknown;
+    parameter?: unknown;
+    $fault?: unknown;
+    $metadata?: Record<string, unknown>;
+  };
   const extra: Record<string, unknown> = {};
   for (const key of ['api', 'parameter', '$fault'] as const) {
     if (typeof source[key] === 'string') extra[key] = source[key];
   }
   if (source.$metadata !== undefined) {
-    extra.$metadata = Object.fromEntries(METADATA_KEYS.flatMap((key) => (key in source.$metadata! ? [[key, source.$metadata![key]]] : [])));
+    extra.$metadata = Object.fromEntries(
+      METADATA_KEYS.flatMap((key) => (key in source.$metadata! ? [[key, source.$metadata![key]]] : [])),
+    );
   }
   Object.assign(copy, extra);
   if (error.cause !== undefined && depth < 3) copy.cause = boundedError(error.cause, depth + 1);

@@ -1,4 +1,4 @@
-import { DEFAULT_RUN_BUDGET_MS, RUN_DEADLINE_MARGIN_MS } from './constants.js';
+import { DEFAULT_RUN_BUDGET_MS, RUN_BUDGET_SHARE } from './constants.js';
 import { InvocationEndedError, RunDeadlineError } from './errors.js';
 
 /** AWS API name (`service:Operation`) -> HTTP requests made to it in one run, SDK retries included. */
@@ -27,13 +27,13 @@ export interface RunOptions {
 }
 
 /**
- * The run's time budget: what the invocation has left less a margin for the error path (log line, metrics),
- * or DEFAULT_RUN_BUDGET_MS when the caller gives no remaining time.
+ * The run's time budget: RUN_BUDGET_SHARE of what the invocation has left, or DEFAULT_RUN_BUDGET_MS when the
+ * caller gives no remaining time.
  *
  * @param remainingMs - the invocation's remaining time, if known
  */
 export const runBudget = (remainingMs?: number): number =>
-  remainingMs === undefined ? DEFAULT_RUN_BUDGET_MS : remainingMs - Math.min(RUN_DEADLINE_MARGIN_MS, remainingMs / 4);
+  remainingMs === undefined ? DEFAULT_RUN_BUDGET_MS : Math.floor(remainingMs * RUN_BUDGET_SHARE);
 
 /**
  * Starts a run's scope: a deadline, and a signal aborted at that deadline or when the caller's signal aborts.

@@ -26,13 +26,18 @@ const chunk = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
 
 /** Reads one answer: every task asked for is described or reported failed, and nothing else is in it. */
-const account = (input: { cluster: string; tasks: string[] }, tasks: Task[], failures: { arn?: string; reason?: string; detail?: string }[]) => {
+const accountFor = (
+  input: { cluster: string; tasks: string[] },
+  tasks: Task[],
+  failures: { arn?: string; reason?: string; detail?: string }[],
+) => {
   const asked = new Set(input.tasks);
   const answered = new Set<string>();
   const missing: string[] = [];
   for (const task of tasks) {
-    if (!asked.has(task.taskArn!)) throw new InvalidResponseError(`invalid answer: task ${task.taskArn} was not asked for`);
-    answered.add(task.taskArn!);
+    const arn = task.taskArn!; // checked by answerSchema
+    if (!asked.has(arn)) throw new InvalidResponseError(`invalid answer: task ${capText(arn, 200)} was not asked for`);
+    answered.add(arn);
   }
   for (const failure of failures) {
     if (failure.reason !== 'MISSING') {
@@ -41,7 +46,9 @@ const account = (input: { cluster: string; tasks: string[] }, tasks: Task[], fai
       throw new DiscoveryError(API, `task ${capText(failure.arn ?? '?', 200)} failed: ${reason}${detail}`);
     }
     if (failure.arn === undefined || !asked.has(failure.arn)) {
-      throw new InvalidResponseError(`invalid answer: a MISSING failure for ${failure.arn ?? 'no ARN'}, which was not asked for`);
+      throw new InvalidResponseError(
+        `invalid answer: a MISSING failure for ${capText(failure.arn ?? 'no ARN', 200)}, which was not asked for`,
+      );
     }
     answered.add(failure.arn);
     missing.push(failure.arn);
@@ -83,7 +90,7 @@ export const describeTasks = async (
         `cluster ${input.cluster}`,
       );
       const tasks = answer.tasks ?? [];
-      described.missing.push(...account(input, tasks, answer.failures ?? []));
+      described.missing.push(...accountFor(input, tasks, answer.failures ?? []));
       described.tasks.push(...tasks);
     } catch (error) {
       if (error instanceof DiscoveryError) throw error;

@@ -52,7 +52,9 @@ export const taskPeer = (task: Task): TaskVerdict => {
   if (task.desiredStatus !== 'RUNNING') return { skip: 'stopping' };
   const ip = privateIpv4(task);
   if (ip === undefined) return { unaddressable: whyNoAddress(task) };
-  return isIpv4(ip) ? { ip } : { unaddressable: `private IPv4 address ${JSON.stringify(ip.slice(0, 64))} is not an IPv4 address` };
+  return isIpv4(ip)
+    ? { ip }
+    : { unaddressable: `private IPv4 address ${JSON.stringify(ip.slice(0, 64))} is not an IPv4 address` };
 };
 
 /**
@@ -62,7 +64,9 @@ export const taskPeer = (task: Task): TaskVerdict => {
  * @throws TaskAddressError when a running task has no usable private IPv4: publishing without it would be a
  *   partial set, and the fix (awsvpc) is the operator's
  */
-export const peersOf = (tasks: readonly Task[]): { addresses: string[]; skipped: Partial<Record<SkipReason, number>> } => {
+export const peersOf = (
+  tasks: readonly Task[],
+): { addresses: string[]; skipped: Partial<Record<SkipReason, number>> } => {
   const addresses: string[] = [];
   const skipped: Partial<Record<SkipReason, number>> = {};
   const unaddressable: string[] = [];

@@ -103,7 +103,9 @@ export const writeParameter = async (
       );
       const written = checkAnswer(putAnswer, answer, name).Version!;
       if (written <= (readVersion ?? 0)) {
-        throw new InvalidResponseError(`invalid answer (${name}): Version ${written} is not above the version ${readVersion ?? 0} read before the write`);
+        throw new InvalidResponseError(
+          `invalid answer (${name}): Version ${written} is not above the version ${readVersion ?? 0} read before the write`,
+        );
       }
       return written;
     } catch (error) {

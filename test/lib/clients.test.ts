@@ -22,7 +22,9 @@ let requests = 0;
 
 const answer: Behaviour = (_request, response) => {
   response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-  response.end(JSON.stringify({ ResourceTagMappingList: [{ ResourceARN: 'arn:aws:ecs:us-east-1:123456789012:task/prod/a' }] }));
+  response.end(
+    JSON.stringify({ ResourceTagMappingList: [{ ResourceARN: 'arn:aws:ecs:us-east-1:123456789012:task/prod/a' }] }),
+  );
 };
 const hang: Behaviour = () => {};
 const reset: Behaviour = (request) => request.socket.destroy();
@@ -125,16 +127,20 @@ describe('the production clients', () => {
   it('read a 200 with an empty body as an invalid answer, not as the last page', async () => {
     behaviours = [emptyBody];
     const { error } = await discover();
-    expect(error!.message).toMatch(/^tag:GetResources: InvalidResponseError: invalid answer \(page 1\): ResourceTagMappingList/);
+    expect(error!.message).toMatch(
+      /^tag:GetResources: InvalidResponseError: invalid answer \(page 1\): ResourceTagMappingList/,
+    );
   });
 
   it('stop at the run deadline with a RunDeadlineError naming the call in flight', async () => {
     behaviours = [hang];
     const started = Date.now();
-    const { error } = await discover({ requestHandler: { ...HTTP_TIMEOUTS } }, 400); // budget 300 ms
+    const { error } = await discover({ requestHandler: { ...HTTP_TIMEOUTS } }, 500); // budget 300 ms
     expect(Date.now() - started).toBeLessThan(1500);
     expect(error).toBeInstanceOf(DiscoveryError);
     expect(error!.cause).toBeInstanceOf(RunDeadlineError);
-    expect(error!.message).toMatch(/^tag:GetResources: RunDeadlineError: the run's time budget of 300 ms ran out during this call/);
+    expect(error!.message).toMatch(
+      /^tag:GetResources: RunDeadlineError: the run's time budget of 300 ms ran out during this call/,
+    );
   });
 });

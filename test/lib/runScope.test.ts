@@ -4,10 +4,10 @@ import { awsCall, pause, runBudget, startRun } from '../../lib/runScope.js';
 const never = () => new Promise<never>(() => {});
 
 describe('runBudget', () => {
-  it('keeps 5 s of the invocation back for the error path, a quarter of short invocations', () => {
-    expect(runBudget(30_000)).toBe(25_000);
-    expect(runBudget(4000)).toBe(3000);
-    expect(runBudget()).toBe(25_000);
+  it('uses 60% of the invocation, keeping 12 s of the 30 s timeout back for the error path', () => {
+    expect(runBudget(30_000)).toBe(18_000);
+    expect(runBudget(4000)).toBe(2400);
+    expect(runBudget()).toBe(18_000);
   });
 });
 

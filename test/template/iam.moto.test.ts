@@ -156,7 +156,8 @@ describe('the built bundle with the template role permissions, under moto IAM en
       scheduled,
       functionEnv({ ...keys.reconciler!, secretAccessKey: 'not-the-secret' }),
     );
-    expect(forged.failure).toMatchObject({ name: 'DiscoveryError', cause: { httpStatusCode: 403 } });
+    // A run's first call reads the parameter (the version its write is checked against), so that is what fails.
+    expect(forged.failure).toMatchObject({ name: 'PublishError', cause: { httpStatusCode: 403 } });
   });
 
   it('publishes the peer set with exactly the role actions', async () => {

@@ -43,7 +43,9 @@ describe('describeTasks refuses answers it cannot trust', () => {
     ['no tasks list', { failures: [] }],
   ])('fails on %s', async (_name, answer) => {
     ecs.on(DescribeTasksCommand).resolves(answer);
-    expect((await failure()).message).toMatch(/cluster prod: InvalidResponseError: invalid answer \(cluster prod\): tasks: /);
+    expect((await failure()).message).toMatch(
+      /cluster prod: InvalidResponseError: invalid answer \(cluster prod\): tasks: /,
+    );
   });
 
   it('fails on a task without lastStatus rather than skipping it as not running', async () => {

@@ -36,7 +36,9 @@ describe('getTaskArns refuses answers that would shrink the set', () => {
     const error = await failure();
     expect(error).toBeInstanceOf(DiscoveryError);
     expect(error.api).toBe('tag:GetResources');
-    expect(error.message).toMatch(/^tag:GetResources: InvalidResponseError: invalid answer \(page 1\): ResourceTagMappingList: /);
+    expect(error.message).toMatch(
+      /^tag:GetResources: InvalidResponseError: invalid answer \(page 1\): ResourceTagMappingList: /,
+    );
     expect(ecs.calls()).toHaveLength(0);
   });
 
@@ -54,7 +56,9 @@ describe('getTaskArns refuses answers that would shrink the set', () => {
   });
 
   it('fails on an entry that is not an ECS task ARN', async () => {
-    tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [{ ResourceARN: 'arn:aws:ec2:us-east-1:1:x' }] });
+    tagging
+      .on(GetResourcesCommand)
+      .resolves({ ResourceTagMappingList: [{ ResourceARN: 'arn:aws:ec2:us-east-1:1:x' }] });
     expect((await failure()).message).toMatch(/invalid answer \(page 1\): ResourceTagMappingList\.0\.ResourceARN/);
   });
 });
@@ -63,7 +67,9 @@ describe('getTaskArns stops pagination loops', () => {
   it('fails when a page returns the token it was asked with', async () => {
     tagging.on(GetResourcesCommand).resolves(page(0, 1, 'same'));
     const error = await failure();
-    expect(error.message).toMatch(/^tag:GetResources: InvalidResponseError: page 2 returned the PaginationToken page 1 returned/);
+    expect(error.message).toMatch(
+      /^tag:GetResources: InvalidResponseError: page 2 returned the PaginationToken page 1 returned/,
+    );
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(2);
   });
 
@@ -75,15 +81,21 @@ describe('getTaskArns stops pagination loops', () => {
       .resolves(page(1, 1, 'b'))
       .on(GetResourcesCommand, { PaginationToken: 'b' })
       .resolves(page(2, 1, 'a'));
-    expect((await failure()).message).toMatch(/page 3 returned the PaginationToken page 1 returned \(a pagination loop\)/);
+    expect((await failure()).message).toMatch(
+      /page 3 returned the PaginationToken page 1 returned \(a pagination loop\)/,
+    );
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(3);
   });
 
   it(`fails after ${GET_RESOURCES_MAX_PAGES} pages of endless empty pages with fresh tokens`, async () => {
     let next = 0;
-    tagging.on(GetResourcesCommand).callsFake(async () => ({ ResourceTagMappingList: [], PaginationToken: `t${++next}` }));
+    tagging
+      .on(GetResourcesCommand)
+      .callsFake(async () => ({ ResourceTagMappingList: [], PaginationToken: `t${++next}` }));
     const error = await failure();
-    expect(error.message).toMatch(/^tag:GetResources: more than 100 pages \(10000 task ARNs\) match TASK_TAGS.*narrow TASK_TAGS/);
+    expect(error.message).toMatch(
+      /^tag:GetResources: more than 100 pages \(10000 task ARNs\) match TASK_TAGS.*narrow TASK_TAGS/,
+    );
     expect(tagging.commandCalls(GetResourcesCommand)).toHaveLength(GET_RESOURCES_MAX_PAGES);
   });
 

@@ -28,6 +28,8 @@ describe('groupByCluster', () => {
   it('refuses to guess a cluster for old-format ARNs when ECS_CLUSTER is not set', () => {
     const run = () => groupByCluster([arn('a', '1'), oldArn('3'), oldArn('4')]);
     expect(run).toThrow(ConfigError);
-    expect(run).toThrow(/2 tagged task\(s\) have an old-format ARN that names no cluster .*task\/3, .*task\/4\): set ECS_CLUSTER/);
+    expect(run).toThrow(
+      /2 tagged task\(s\) have an old-format ARN that names no cluster .*task\/3, .*task\/4\): set ECS_CLUSTER/,
+    );
   });
 });

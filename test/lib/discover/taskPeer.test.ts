@@ -50,10 +50,17 @@ describe('taskPeer', () => {
       { attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'subnetId', value: 's' }] }] },
       'network mode awsvpc, but its ENI has no private IPv4 address',
     ],
-    ['a malformed address', { attachments: eni('10.0.0.256') }, 'private IPv4 address "10.0.0.256" is not an IPv4 address'],
-  ] as [string, Partial<Task>, string][])('names why a running task with %s has no usable address', (_name, task, why) => {
-    expect(taskPeer({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING', ...task })).toEqual({ unaddressable: why });
-  });
+    [
+      'a malformed address',
+      { attachments: eni('10.0.0.256') },
+      'private IPv4 address "10.0.0.256" is not an IPv4 address',
+    ],
+  ] as [string, Partial<Task>, string][])(
+    'names why a running task with %s has no usable address',
+    (_name, task, why) => {
+      expect(taskPeer({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING', ...task })).toEqual({ unaddressable: why });
+    },
+  );
 });
 
 describe('peersOf', () => {

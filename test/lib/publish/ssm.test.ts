@@ -30,17 +30,19 @@ beforeEach(() => {
   serveTasks(tasks);
 });
 
-const run = () => reconcile(newClients(), config, scheduled).then(
-  () => new Error('the run succeeded'),
-  (caught: unknown) => caught as Error,
-);
+const run = () =>
+  reconcile(newClients(), config, scheduled).then(
+    () => new Error('the run succeeded'),
+    (caught: unknown) => caught as Error,
+  );
 
 /** Lets `change` run (another writer) right after the run's first GetParameter. */
 const writtenMeanwhile = (stored: { value?: string; version: number }, change: () => void) => {
   let reads = 0;
   ssm.on(GetParameterCommand).callsFake(async () => {
     reads += 1;
-    const answer = stored.value === undefined ? undefined : { Name: NAME, Value: stored.value, Version: stored.version };
+    const answer =
+      stored.value === undefined ? undefined : { Name: NAME, Value: stored.value, Version: stored.version };
     if (reads === 1) change();
     if (answer === undefined) throw new ParameterNotFound({ message: 'none', $metadata: {} });
     return { Parameter: answer };
@@ -57,7 +59,9 @@ describe('readParameter', () => {
     ssm.on(GetParameterCommand).resolves(answer);
     const error = await run();
     expect(error).toBeInstanceOf(PublishError);
-    expect(error.message).toMatch(/^ssm:GetParameter on \/ecs-peers\/shop failed \(InvalidResponseError: invalid answer/);
+    expect(error.message).toMatch(
+      /^ssm:GetParameter on \/ecs-peers\/shop failed \(InvalidResponseError: invalid answer/,
+    );
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
@@ -76,7 +80,9 @@ describe('writeParameter', () => {
     ssm.on(PutParameterCommand).resolves(answer as never);
     const error = await run();
     expect(error).toBeInstanceOf(PublishError);
-    expect(error.message).toMatch(/^ssm:PutParameter on \/ecs-peers\/shop failed \(InvalidResponseError: invalid answer \(\/ecs-peers\/shop\): Version: /);
+    expect(error.message).toMatch(
+      /^ssm:PutParameter on \/ecs-peers\/shop failed \(InvalidResponseError: invalid answer \(\/ecs-peers\/shop\): Version: /,
+    );
   });
 
   it('refuses to overwrite a value written after the run read the parameter', async () => {

@@ -39,8 +39,16 @@ describe('classifyTrigger', () => {
   });
 
   it.each([
-    ['another account', 'arn:aws:ecs:us-east-1:999999999999:cluster/shop', /cluster shop of account 999999999999, not 123456789012/],
-    ['another Region', 'arn:aws:ecs:eu-west-1:123456789012:cluster/shop', /cluster shop in Region eu-west-1, not us-east-1/],
+    [
+      'another account',
+      'arn:aws:ecs:us-east-1:999999999999:cluster/shop',
+      /cluster shop of account 999999999999, not 123456789012/,
+    ],
+    [
+      'another Region',
+      'arn:aws:ecs:eu-west-1:123456789012:cluster/shop',
+      /cluster shop in Region eu-west-1, not us-east-1/,
+    ],
   ])('ignores a task event of a same-named cluster in %s', (_name, clusterArn, reason) => {
     const event = { ...taskEvent('shop'), detail: { ...taskEvent('shop').detail, clusterArn } };
     const scope = { cluster: 'shop', account: '123456789012', region: 'us-east-1' };
