@@ -45,6 +45,21 @@ try {
       String(Math.max(0, ...group.map((outcome) => outcome.ms))),
     ];
   };
+  // The total counts the races too: cases, hung runs and broken promises.
+  const total = (cells: string[]) =>
+    cells.map((cell, column) => {
+      const extra = [
+        0,
+        races.length,
+        0,
+        0,
+        races.filter((race) => race.hung).length,
+        0,
+        0,
+        races.filter((race) => race.problems.length > 0).length,
+      ][column];
+      return extra ? String(Number(cell) + extra) : cell;
+    });
   const groups = [...new Set(outcomes.map((outcome) => outcome.faultCase.api))];
   const staleCount = races.filter((race) => race.staleOverwrite).length;
   const rows = [
@@ -70,8 +85,8 @@ try {
           [
             `races`,
             String(races.length),
-            '0',
-            '0',
+            '-',
+            '-',
             String(races.filter((race) => race.hung).length),
             String(staleCount),
             '',
@@ -80,7 +95,7 @@ try {
           ],
         ]
       : []),
-    row('total', outcomes, withRaces ? String(staleCount) : ''),
+    total(row('total', outcomes, withRaces ? String(staleCount) : '')),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
