@@ -5,6 +5,7 @@
  *
  *   npm run bench:faults                 every case
  *   npm run bench:faults -- PutParameter only cases whose title contains this
+ *   npm run bench:faults -- --bundle=PATH another build of the handler (e.g. of an older commit)
  *
  * Stale overwrites come from the race cases (test/faults/races.test.ts), which this prints when they are run
  * with --races.
@@ -17,16 +18,18 @@ import { RACES, runRace } from '../testbed/faultRaces.js';
 const args = process.argv.slice(2);
 const withRaces = args.includes('--races');
 const filter = args.find((arg) => !arg.startsWith('--'));
+const bundle = args.find((arg) => arg.startsWith('--bundle='))?.slice('--bundle='.length);
 const cases = FAULT_CASES.filter((faultCase) => !filter || faultCase.id.includes(filter));
 
-const bed = await startFaultBed();
+const bed = await startFaultBed(bundle ? { bundle } : {});
 const started = performance.now();
 try {
   console.log(`${cases.length} fault cases, built bundle ${bed.bundle}, moto ${bed.moto.endpoint}\n`);
   const outcomes = await runMatrix(bed, cases, {}, (outcome) => {
     const problems = brokenPromises(outcome);
     console.log(
-      `${problems.length === 0 ? 'ok  ' : 'FAIL'} ${outcome.faultCase.id} (${outcome.ms} ms)${problems.length ? `: ${problems.join('; ')}` : ''}`,
+      `${problems.length === 0 ? 'ok  ' : 'FAIL'} ${outcome.faultCase.id} (${outcome.ms} ms, ${outcome.stored}` +
+        `${outcome.failure ? `, ${outcome.failure.name}` : ''})${problems.length ? `: ${problems.join('; ')}` : ''}`,
     );
   });
   const races = withRaces ? await Promise.all(RACES.map((race) => runRace(bed, race))) : [];
