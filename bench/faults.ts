@@ -5,6 +5,7 @@
  *
  *   npm run bench:faults                 every case
  *   npm run bench:faults -- PutParameter only cases whose title contains this
+ *   npm run bench:faults -- --bundle=PATH another build of the handler (e.g. of an older commit)
  *
  * Stale overwrites come from the race cases (test/faults/races.test.ts), which this prints when they are run
  * with --races.
@@ -17,16 +18,18 @@ import { RACES, runRace } from '../testbed/faultRaces.js';
 const args = process.argv.slice(2);
 const withRaces = args.includes('--races');
 const filter = args.find((arg) => !arg.startsWith('--'));
+const bundle = args.find((arg) => arg.startsWith('--bundle='))?.slice('--bundle='.length);
 const cases = FAULT_CASES.filter((faultCase) => !filter || faultCase.id.includes(filter));
 
-const bed = await startFaultBed();
+const bed = await startFaultBed(bundle ? { bundle } : {});
 const started = performance.now();
 try {
   console.log(`${cases.length} fault cases, built bundle ${bed.bundle}, moto ${bed.moto.endpoint}\n`);
   const outcomes = await runMatrix(bed, cases, {}, (outcome) => {
     const problems = brokenPromises(outcome);
     console.log(
-      `${problems.length === 0 ? 'ok  ' : 'FAIL'} ${outcome.faultCase.id} (${outcome.ms} ms)${problems.length ? `: ${problems.join('; ')}` : ''}`,
+      `${problems.length === 0 ? 'ok  ' : 'FAIL'} ${outcome.faultCase.id} (${outcome.ms} ms, ${outcome.stored}` +
+        `${outcome.failure ? `, ${outcome.failure.name}` : ''})${problems.length ? `: ${problems.join('; ')}` : ''}`,
     );
   });
   const races = withRaces ? await Promise.all(RACES.map((race) => runRace(bed, race))) : [];
@@ -45,6 +48,21 @@ try {
       String(Math.max(0, ...group.map((outcome) => outcome.ms))),
     ];
   };
+  // The total counts the races too: cases, hung runs and broken promises.
+  const total = (cells: string[]) =>
+    cells.map((cell, column) => {
+      const extra = [
+        0,
+        races.length,
+        0,
+        0,
+        races.filter((race) => race.hung).length,
+        0,
+        0,
+        races.filter((race) => race.problems.length > 0).length,
+      ][column];
+      return extra ? String(Number(cell) + extra) : cell;
+    });
   const groups = [...new Set(outcomes.map((outcome) => outcome.faultCase.api))];
   const staleCount = races.filter((race) => race.staleOverwrite).length;
   const rows = [
@@ -70,8 +88,8 @@ try {
           [
             `races`,
             String(races.length),
-            '0',
-            '0',
+            '-',
+            '-',
             String(races.filter((race) => race.hung).length),
             String(staleCount),
             '',
@@ -80,7 +98,7 @@ try {
           ],
         ]
       : []),
-    row('total', outcomes, withRaces ? String(staleCount) : ''),
+    total(row('total', outcomes, withRaces ? String(staleCount) : '')),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;

@@ -71,6 +71,8 @@ export interface FaultBedOptions {
   clientEnv?: Record<string, string>;
   /** The estate to seed (default FAULT_ESTATE). */
   estate?: readonly TaskGroup[];
+  /** A bundle built elsewhere (default: build this checkout's). */
+  bundle?: string;
 }
 
 /**
@@ -81,9 +83,10 @@ export interface FaultBedOptions {
 export const startFaultBed = async ({
   clientEnv = {},
   estate: groups = FAULT_ESTATE,
+  bundle: built,
 }: FaultBedOptions = {}): Promise<FaultBed> => {
   assertNode22();
-  const [moto, bundle] = await Promise.all([startMoto(), buildBundle()]);
+  const [moto, bundle] = await Promise.all([startMoto(), built ?? buildBundle()]);
   const aws = {
     endpoint: moto.endpoint,
     region: REGION,

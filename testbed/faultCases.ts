@@ -298,9 +298,18 @@ const configCases: FaultCase[] = [
     id: 'config: a TASK_TAGS key with a control character',
     api: 'config',
     rules: () => [],
-    env: { TASK_TAGS: '{"app\u0007":"shop"}' },
+    // JSON's own escape: the key holds a BEL character once parsed.
+    env: { TASK_TAGS: '{"app\\u0007":"shop"}' },
     expect: 'nothing',
-    error: /TASK_TAGS/,
+    error: /TASK_TAGS.*tag key/,
+  },
+  {
+    id: 'config: PEERS_PARAMETER longer than SSM allows in a parameter ARN',
+    api: 'config',
+    rules: () => [],
+    env: { PEERS_PARAMETER: `/ecs-peers/${'a'.repeat(990)}` },
+    expect: 'nothing',
+    error: /PEERS_PARAMETER/,
   },
   {
     id: 'event: a task event of the same-named cluster in another account',

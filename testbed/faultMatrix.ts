@@ -34,9 +34,17 @@ export interface Outcome {
   output: string;
 }
 
+/**
+ * How long a run may take: the function's timeout less 5 s, the margin the reconciler keeps for its log line and
+ * metrics (its own run budget is the remaining time less min(5 s, a quarter)).
+ *
+ * @param bed - the fault bed
+ */
+export const runBoundMs = (bed: FaultBed): number => bed.functionTimeoutMs - 5_000;
+
 /** How to run cases. */
 export interface MatrixOptions {
-  /** A run must answer within this (default: two thirds of the function's timeout). */
+  /** A run must answer within this (default: runBoundMs). */
   boundMs?: number;
   /** Cases run at once, each in its own process (default 4). */
   concurrency?: number;
@@ -53,7 +61,7 @@ const isTimeout = (failure: { name: string; message: string } | undefined) =>
  * @param options - the bound
  */
 export const runCase = async (bed: FaultBed, faultCase: FaultCase, options: MatrixOptions = {}): Promise<Outcome> => {
-  const boundMs = options.boundMs ?? Math.round((bed.functionTimeoutMs * 2) / 3);
+  const boundMs = options.boundMs ?? runBoundMs(bed);
   const parameter = await bed.newParameter();
   const proxy = await bed.proxy(faultCase.rules());
   const full = bed.fullSet();
@@ -78,7 +86,14 @@ export const runCase = async (bed: FaultBed, faultCase: FaultCase, options: Matr
     logged: errorLines.some((line) => expected.test(JSON.stringify(line))),
     errorMetric: run.logs.some((line) => '_aws' in line && 'ReconcileErrors' in line),
     awsCalls,
-    longestLogLine: Math.max(0, ...run.output.split('\n').map((line) => Buffer.byteLength(line))),
+    // The handler's return value (RESULT line) is the invocation's response, not a log event.
+    longestLogLine: Math.max(
+      0,
+      ...run.output
+        .split('\n')
+        .filter((line) => !/^(RESULT|FAILED) /.test(line))
+        .map((line) => Buffer.byteLength(line)),
+    ),
     output: run.output,
   };
 };

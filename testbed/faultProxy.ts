@@ -37,6 +37,12 @@ export type Fault =
   /** Forwards only when `open` resolves, and only if the client is still waiting: a request that reaches AWS late. */
   | { kind: 'gate'; open: Promise<void> };
 
+interface Forwarded {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 /** When a fault applies. */
 export interface FaultRule {
   /** Operation name, e.g. `GetResources`, `DescribeTasks`, `GetParameter`, `PutParameter`. */
@@ -121,7 +127,7 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
   let counters = new Map<string, number>();
   const sockets = new Set<Socket>();
 
-  const forward = async (request: IncomingMessage, body: Buffer) => {
+  const forwardNow = async (request: IncomingMessage, body: Buffer): Promise<Forwarded> => {
     const headers = Object.fromEntries(
       Object.entries(request.headers).flatMap(([name, value]) =>
         name === 'host' || name === 'content-length' || name === 'connection' || value === undefined
@@ -140,6 +146,17 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
       ),
     );
     return { status: answer.status, headers: answerHeaders, body: Buffer.from(await answer.arrayBuffer()) };
+  };
+
+  // moto's GetResources tokens work once; AWS's for 15 minutes. A page asked for again (a retry after a broken
+  // answer, a pagination loop) is answered as moto first answered it, as AWS would.
+  const pages = new Map<string, Promise<Forwarded>>();
+
+  const forward = (request: IncomingMessage, body: Buffer, api: string): Promise<Forwarded> => {
+    if (api !== 'GetResources' || !body.includes('PaginationToken')) return forwardNow(request, body);
+    const key = body.toString();
+    if (!pages.has(key)) pages.set(key, forwardNow(request, body));
+    return pages.get(key)!;
   };
 
   const send = (response: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | string) => {
@@ -167,7 +184,7 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
     log.push({ api, call, at: Date.now(), ...(fault ? { fault: fault.kind } : {}) });
     const service = serviceOf(target);
     if (!fault) {
-      const answer = await forward(request, body);
+      const answer = await forward(request, body, api);
       return send(response, answer.status, answer.headers, answer.body);
     }
     switch (fault.kind) {
@@ -191,13 +208,13 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
       case 'gate': {
         await fault.open;
         if (response.destroyed || request.socket.destroyed) return;
-        const answer = await forward(request, body);
+        const answer = await forward(request, body, api);
         return send(response, answer.status, answer.headers, answer.body);
       }
       default:
         break;
     }
-    const answer = await forward(request, body);
+    const answer = await forward(request, body, api);
     switch (fault.kind) {
       case 'truncate': {
         response.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
@@ -239,6 +256,7 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     plan: (next) => {
       rules = next;
+      pages.clear();
       log = [];
       counters = new Map();
     },

@@ -54,14 +54,14 @@ export const RACES: readonly Race[] = [
     id: 'invocation ends mid-flight (middy timeout) while DescribeTasks is answered late',
     holdA: (release) => [{ api: 'DescribeTasks', calls: { from: 1 }, fault: { kind: 'hold', release } }],
     heldAt: { api: 'DescribeTasks', calls: 1 },
-    timeoutMsA: 3_000,
+    timeoutMsA: 10_000,
     waitForAnswerA: true,
   },
   {
     id: 'invocation ends mid-flight (middy timeout) while its PutParameter is stalled',
     holdA: (release) => [{ api: 'PutParameter', calls: { from: 1 }, fault: { kind: 'gate', open: release } }],
     heldAt: { api: 'PutParameter', calls: 1 },
-    timeoutMsA: 3_000,
+    timeoutMsA: 10_000,
     waitForAnswerA: true,
   },
   {
