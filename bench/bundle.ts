@@ -14,7 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { assertNode22, buildBundle } from '../scripts/local/runBuilt.js';
+import { assertNode22, buildBundle } from '../testbed/builtBundle.js';
 
 const run = promisify(execFile);
 const argument = (name: string) => {

@@ -9,8 +9,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { createHandler, type HandlerResult } from '../lib/handler.js';
-import { seedEstate } from '../scripts/local/estate.js';
-import { startMoto } from '../scripts/local/moto.js';
+import { seedEstate } from '../testbed/seedEstate.js';
+import { startMoto } from '../testbed/motoServer.js';
 import { motoClients } from '../test/support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';

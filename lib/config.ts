@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BASENAME_PATTERN } from './constants.js';
+import { BASENAME_PATTERN, SSM_PARAMETER_ARN_MAX_CHARS } from './constants.js';
 import { ConfigError } from './errors.js';
 
 /** The reconciler's configuration, read from the Lambda environment. */
@@ -10,15 +10,58 @@ export interface Config {
   taskTags: Record<string, string[]>;
   /** Cluster name the peers must belong to; undefined accepts every cluster. */
   cluster?: string;
+  /** The account a cluster ARN in ECS_CLUSTER names, checked against the function's own at its first invocation. */
+  clusterAccount?: string;
+  /** The function's Region (AWS_REGION); task events of other Regions are ignored. */
+  region?: string;
   /** The node name part before `@`. */
   nodeBasename: string;
 }
+
+/** The parts of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`), or undefined for something else. */
+export const parseArn = (arn: string) => {
+  const match = /^arn:([\w-]+):([\w-]+):([\w-]*):(\d{12}|):(.+)$/.exec(arn);
+  return match
+    ? { partition: match[1]!, service: match[2]!, region: match[3]!, account: match[4]!, resource: match[5]! }
+    : undefined;
+};
+
+/**
+ * Cluster name from a name or a cluster ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`).
+ *
+ * @param nameOrArn - what the user configured, or a task event's clusterArn
+ */
+export const clusterName = (nameOrArn: string): string =>
+  nameOrArn.startsWith('arn:') ? nameOrArn.slice(nameOrArn.indexOf(':cluster/') + ':cluster/'.length) : nameOrArn;
+
+/**
+ * The account of a Lambda function from its invoked ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
+ *
+ * @param functionArn - `context.invokedFunctionArn`, if there is one
+ */
+export const accountOf = (functionArn: string | undefined): string | undefined =>
+  functionArn === undefined ? undefined : parseArn(functionArn)?.account || undefined;
+
+/** The partition a Region belongs to, for the parameter ARN's length. */
+const partitionOf = (region: string): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+
+/**
+ * Length of a parameter's ARN, which is what SSM's 1011-character name limit counts. Without a Region, the
+ * longest Region name of the longest partition is assumed.
+ *
+ * @param name - the parameter name
+ * @param region - the function's Region, if known
+ */
+export const parameterArnLength = (name: string, region = 'us-gov-west-1'): number =>
+  `arn:${partitionOf(region)}:ssm:${region}:123456789012:parameter`.length +
+  (name.startsWith('/') ? 0 : 1) +
+  name.length;
 
 // SSM's own rules, checked here so that a bad name fails at cold start rather than at the first write.
 const parameterName = z
   .string()
   .min(1)
-  .max(1011)
   .regex(/^[a-zA-Z0-9_.\-/]+$/, 'only letters, digits and _ . - / are allowed in an SSM parameter name')
   .refine(
     (name) => !name.includes('/') || name.startsWith('/'),
@@ -28,22 +71,26 @@ const parameterName = z
   .refine((name) => !/^\/?(aws|ssm)/i.test(name), 'must not begin with aws or ssm (reserved by AWS)')
   .refine((name) => name.split('/').length - 1 <= 15, 'may have at most 15 levels');
 
-const tagValue = z.string().max(256);
+// AWS tag keys and values: Unicode letters, digits, spaces and _ . : / = + - @ (no control characters).
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const TAG_CHARS = 'may hold only letters, digits, spaces and _ . : / = + - @';
+const tagValue = z.string().max(256).regex(TAG_TEXT, `a tag value ${TAG_CHARS}`);
+const tagKey = z.string().min(1).max(128).regex(TAG_TEXT, `a tag key ${TAG_CHARS}`);
 const taskTags = z
-  .record(z.string().min(1).max(128), z.union([tagValue, z.array(tagValue).min(1).max(20)]))
+  .record(z.string(), z.union([tagValue, z.array(tagValue).min(1).max(20)]))
+  .superRefine((tags, ctx) => {
+    for (const key of Object.keys(tags)) {
+      const checked = tagKey.safeParse(key);
+      if (!checked.success) {
+        ctx.addIssue({ code: 'custom', path: [JSON.stringify(key)], message: checked.error.issues[0]!.message });
+      }
+    }
+  })
   .refine((tags) => Object.keys(tags).length > 0, 'must name at least one tag')
   .refine((tags) => Object.keys(tags).length <= 50, 'may name at most 50 tags')
   .transform((tags) =>
     Object.fromEntries(Object.entries(tags).map(([key, value]) => [key, typeof value === 'string' ? [value] : value])),
   );
-
-/**
- * Cluster name from a name or a cluster ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`).
- *
- * @param nameOrArn - what the user configured
- */
-export const clusterName = (nameOrArn: string): string =>
-  nameOrArn.startsWith('arn:') ? nameOrArn.slice(nameOrArn.indexOf(':cluster/') + ':cluster/'.length) : nameOrArn;
 
 const cluster = z
   .string()
@@ -52,29 +99,56 @@ const cluster = z
     (value) => !value.startsWith('arn:') || /^arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/.test(value),
     'an ARN must look like arn:aws:ecs:REGION:ACCOUNT:cluster/NAME',
   )
-  .transform(clusterName)
-  .pipe(z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'a cluster name has 1-255 letters, digits, _ and -'));
+  .transform((value) => {
+    const arn = parseArn(value);
+    return { name: clusterName(value), arn: arn && { region: arn.region, account: arn.account } };
+  })
+  .refine((value) => /^[A-Za-z0-9_-]{1,255}$/.test(value.name), 'a cluster name has 1-255 letters, digits, _ and -');
 
-const schema = z.object({
-  PEERS_PARAMETER: parameterName,
-  TASK_TAGS: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"app":"shop","env":["prod"]}' });
-        return z.NEVER;
-      }
-    })
-    .pipe(taskTags),
-  ECS_CLUSTER: z
-    .string()
-    .optional()
-    .transform((value) => (value === '' ? undefined : value))
-    .pipe(cluster.optional()),
-  NODE_BASENAME: z.string().regex(BASENAME_PATTERN, '1-64 letters, digits, _ and -'),
-});
+const schema = z
+  .object({
+    PEERS_PARAMETER: parameterName,
+    TASK_TAGS: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"app":"shop","env":["prod"]}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(taskTags),
+    ECS_CLUSTER: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value))
+      .pipe(cluster.optional()),
+    NODE_BASENAME: z.string().regex(BASENAME_PATTERN, '1-64 letters, digits, _ and -'),
+    AWS_REGION: z.string().min(1).optional(),
+  })
+  .superRefine(({ PEERS_PARAMETER, ECS_CLUSTER, AWS_REGION }, ctx) => {
+    const arnLength = parameterArnLength(PEERS_PARAMETER, AWS_REGION);
+    if (arnLength > SSM_PARAMETER_ARN_MAX_CHARS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PEERS_PARAMETER'],
+        message:
+          `is too long: SSM allows ${SSM_PARAMETER_ARN_MAX_CHARS} characters for the whole parameter ARN ` +
+          `(arn:aws:ssm:REGION:ACCOUNT:parameter/NAME), and this one has ${arnLength}`,
+      });
+    }
+    const region = ECS_CLUSTER?.arn?.region;
+    if (region !== undefined && AWS_REGION !== undefined && region !== AWS_REGION) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ECS_CLUSTER'],
+        message:
+          `is the ARN of a cluster in Region ${region}, but the function runs in ${AWS_REGION} (AWS_REGION): it sees ` +
+          `only the tasks of its own Region; deploy it in ${region}, or name a cluster of ${AWS_REGION}`,
+      });
+    }
+  });
 
 /**
  * Reads and validates the configuration from environment variables.
@@ -90,6 +164,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     TASK_TAGS: env.TASK_TAGS,
     ECS_CLUSTER: env.ECS_CLUSTER,
     NODE_BASENAME: env.NODE_BASENAME,
+    AWS_REGION: env.AWS_REGION || undefined,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -100,11 +175,31 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  const { PEERS_PARAMETER, TASK_TAGS, ECS_CLUSTER, NODE_BASENAME } = parsed.data;
+  const { PEERS_PARAMETER, TASK_TAGS, ECS_CLUSTER, NODE_BASENAME, AWS_REGION } = parsed.data;
   return {
     peersParameter: PEERS_PARAMETER,
     taskTags: TASK_TAGS,
     nodeBasename: NODE_BASENAME,
-    ...(ECS_CLUSTER === undefined ? {} : { cluster: ECS_CLUSTER }),
+    ...(ECS_CLUSTER === undefined ? {} : { cluster: ECS_CLUSTER.name }),
+    ...(ECS_CLUSTER?.arn === undefined ? {} : { clusterAccount: ECS_CLUSTER.arn.account }),
+    ...(AWS_REGION === undefined ? {} : { region: AWS_REGION }),
   };
+};
+
+/**
+ * Checks, once the function's account is known (its first invocation), that a cluster ARN in ECS_CLUSTER
+ * names that account: the Tagging API and DescribeTasks see only the function's own account, so another
+ * account's ARN would silently stand for a local cluster of the same name.
+ *
+ * @param config - the configuration
+ * @param account - the function's account, from `context.invokedFunctionArn`, if known
+ * @throws ConfigError when the accounts differ
+ */
+export const checkClusterAccount = (config: Config, account: string | undefined): void => {
+  if (config.clusterAccount === undefined || account === undefined || config.clusterAccount === account) return;
+  throw new ConfigError(
+    `invalid configuration: ECS_CLUSTER is the ARN of a cluster in account ${config.clusterAccount}, but the ` +
+      `function runs in account ${account}: it sees only its own account's tasks; deploy it in ` +
+      `${config.clusterAccount}, or name a cluster of ${account}`,
+  );
 };

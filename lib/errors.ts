@@ -3,6 +3,17 @@
  * the original error, when there is one, is kept as `cause`.
  */
 
+/** The longest description of a cause an error message carries (AWS messages from a broken endpoint can be huge). */
+const CAUSE_MAX_CHARS = 1000;
+
+/** A short description of an error for messages: `Name: message`, cut to CAUSE_MAX_CHARS. */
+export const describeError = (error: unknown): string => {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > CAUSE_MAX_CHARS
+    ? `${text.slice(0, CAUSE_MAX_CHARS)}... (${text.length - CAUSE_MAX_CHARS} more characters)`
+    : text;
+};
+
 /** The Lambda's environment is missing a variable or holds a bad value. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -11,6 +22,21 @@ export class ConfigError extends Error {
 /** The invocation payload is not a trigger the reconciler accepts. Nothing was written. */
 export class TriggerError extends Error {
   override name = 'TriggerError';
+}
+
+/** An AWS answer lacks a field the run relies on, or holds one it cannot trust (e.g. a task it did not ask for). */
+export class InvalidResponseError extends Error {
+  override name = 'InvalidResponseError';
+}
+
+/** The run used up its time budget (set well inside the Lambda timeout) before it finished. */
+export class RunDeadlineError extends Error {
+  override name = 'RunDeadlineError';
+}
+
+/** The invocation ended (middy's early timeout aborted it) while the run was still working. */
+export class InvocationEndedError extends Error {
+  override name = 'InvocationEndedError';
 }
 
 /** An AWS call failed while discovering tasks; the peer set was not published. */
@@ -29,6 +55,11 @@ export class DiscoveryError extends Error {
   ) {
     super(`${api}: ${message}; the peer set was not published and keeps its last value`, options);
   }
+}
+
+/** Running tasks have no usable private IPv4 address, so the peer set would be partial; nothing was published. */
+export class TaskAddressError extends Error {
+  override name = 'TaskAddressError';
 }
 
 /** The peer set does not fit in an SSM parameter value. */
@@ -57,18 +88,41 @@ export class PublishError extends Error {
   /**
    * @param api - the AWS API that failed, e.g. `ssm:PutParameter`
    * @param parameter - the parameter name
-   * @param options - `cause`: the SDK error
+   * @param options - `cause`: the SDK error (or the InvalidResponseError / RunDeadlineError behind the failure)
    */
   constructor(
     readonly api: string,
     readonly parameter: string,
     options?: ErrorOptions,
   ) {
-    const cause = options?.cause instanceof Error ? `${options.cause.name}: ${options.cause.message}` : 'unknown error';
+    const cause = options?.cause === undefined ? 'unknown error' : describeError(options.cause);
     super(`${api} on ${parameter} failed (${cause}); the parameter keeps its last value`, options);
   }
 }
 
-/** A short description of an SDK error for messages: `Name: message`. */
-export const describeError = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/**
+ * The parameter changed between the run's first read and its write: someone else (the CLI's `--write`, a
+ * manual put, an overlapping run) published meanwhile. The run does not overwrite a value newer than its read.
+ */
+export class ConflictError extends PublishError {
+  override name = 'ConflictError';
+
+  /**
+   * @param parameter - the parameter name
+   * @param readVersion - the version the run read at its start (undefined: the parameter did not exist)
+   * @param storedVersion - the version stored just before the write (undefined: the parameter is gone)
+   */
+  constructor(
+    parameter: string,
+    readonly readVersion: number | undefined,
+    readonly storedVersion: number | undefined,
+  ) {
+    super('ssm:PutParameter', parameter);
+    const version = (value: number | undefined) => (value === undefined ? 'none' : `version ${value}`);
+    this.message =
+      `ssm:PutParameter on ${parameter} not sent: the parameter changed during this run ` +
+      `(${version(readVersion)} when the run started, ${version(storedVersion)} now); another writer ` +
+      '(the CLI with --write, a manual put or an overlapping run) published after this run read it. ' +
+      'The stored value is kept; the next run starts from it';
+  }
+}

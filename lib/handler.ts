@@ -4,10 +4,13 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Config } from './config.js';
+import type { Clients } from './clients.js';
+import { accountOf, checkClusterAccount, type Config } from './config.js';
 import { DiscoveryError, PublishError } from './errors.js';
+import { boundedError, capList } from './logBounds.js';
 import { recordError, recordIgnored, recordReport } from './metrics.js';
-import { ignoredReport, reconcile, type Clients, type Report } from './reconcile.js';
+import { reconcile } from './reconcile.js';
+import { ignoredReport, type Report } from './report.js';
 import { classifyTrigger } from './trigger/index.js';
 
 /** What the handler returns: the report, plus SQS batch item failures for SQS triggers. */
@@ -22,23 +25,30 @@ export interface HandlerDependencies {
 }
 
 /**
- * Builds the Lambda handler: classify the trigger, reconcile, log and measure the report.
+ * Builds the Lambda handler: classify the trigger, reconcile, log and measure the report. The run gets
+ * middy's abort signal (aborted when the invocation ends) and the invocation's remaining time, so it stops
+ * and fails with a named error while the invocation is still alive, and never writes after it ended.
  *
  * @param deps - configuration, AWS clients, Powertools Logger and Metrics
  * @example
  * export const handler = createHandler({ config: loadConfig(process.env), clients, logger, metrics });
  */
 export const createHandler = ({ config, clients, logger, metrics }: HandlerDependencies) => {
-  const run = async (event: unknown, _context: Context): Promise<HandlerResult> => {
+  const run = async (event: unknown, context: Context, { signal }: { signal?: AbortSignal } = {}) => {
     try {
-      const trigger = classifyTrigger(event, config.cluster);
+      const account = accountOf(context.invokedFunctionArn);
+      checkClusterAccount(config, account);
+      const trigger = classifyTrigger(event, { cluster: config.cluster, region: config.region, account });
       const batch =
         trigger.kind === 'sqs'
           ? { batchItemFailures: trigger.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })) }
           : {};
       if (trigger.failedMessageIds.length > 0) {
+        const { items, omitted } = capList(trigger.failedMessageIds);
         logger.warn('SQS messages that hold no accepted event are returned as batch item failures', {
-          messageIds: trigger.failedMessageIds,
+          failedMessages: trigger.failedMessageIds.length,
+          messageIds: items,
+          ...(omitted > 0 ? { messageIdsOmitted: omitted } : {}),
         });
       }
       if (trigger.ignored !== undefined) {
@@ -47,19 +57,20 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
         logger.info('ignored', { report });
         return { ...report, ...batch };
       }
-      const report = await reconcile(clients, config, trigger);
+      const remainingMs = context.getRemainingTimeInMillis?.();
+      const report = await reconcile(clients, config, trigger, { ...(signal ? { signal } : {}), remainingMs });
       recordReport(metrics, report);
       logger.info(report.written ? 'reconciled: parameter written' : 'reconciled: parameter unchanged', { report });
       return { ...report, ...batch };
     } catch (error) {
       recordError(metrics);
       const failedCall = error instanceof DiscoveryError || error instanceof PublishError ? error.api : undefined;
-      logger.error('reconcile failed; the parameter keeps its last value', { failedCall, error: error as Error });
+      logger.error('reconcile failed; the parameter keeps its last value', { failedCall, error: boundedError(error) });
       throw error;
     }
   };
 
-  return middy(run)
+  return middy<unknown, HandlerResult, Error, Context>(run)
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 };

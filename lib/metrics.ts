@@ -1,5 +1,5 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { Report } from './reconcile.js';
+import type { Report } from './report.js';
 
 /** Metric names, shared with the template's alarms and dashboard. */
 export const METRIC = {

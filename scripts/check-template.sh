@@ -4,7 +4,7 @@
 #   2. sam validate --lint               (SAM transform + cfn-lint)
 #   3. sam build into a temporary folder (Makefile -> esbuild.config.mjs, needs node_modules: run after npm ci)
 #   4. the built index.mjs is byte-identical to `npm run build`'s, and its handler runs against moto server
-#      with the demo estate (scripts/local/smoke-built.ts)
+#      with the demo estate (scripts/smoke-built.ts)
 # Tools come from .venv/bin and node_modules/.bin first, then PATH. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +45,6 @@ cmp "$artifact" "$work/npm/reconcile/index.mjs" || fail "sam build and esbuild.c
 echo "identical: $(wc -c < "$artifact") bytes"
 
 step "the built handler against moto server"
-tsx scripts/local/smoke-built.ts "$artifact"
+tsx scripts/smoke-built.ts "$artifact"
 
 step "template checks passed"

@@ -15,21 +15,26 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { HandlerResult } from '../lib/handler.js';
-import { DEMO_ESTATE, seedEstate } from './local/estate.js';
-import { startMoto } from './local/moto.js';
+import { DEMO_ESTATE, seedEstate } from '../testbed/seedEstate.js';
+import { startMoto } from '../testbed/motoServer.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = path.join(root, 'dist/reconcile/index.mjs');
+const DEFAULT_BUNDLE = path.join(root, 'dist/reconcile/index.mjs');
 
 type Handler = (event: unknown, context: object) => Promise<HandlerResult>;
 
 const USAGE = `usage:
   npm start                                   the demo on moto (same as: npm run cli -- demo)
   npm run cli -- run --parameter NAME --tags JSON --basename NAME [--cluster NAME] [--write] [--force] [--verbose]
-      runs against the AWS account of your credentials (AWS_PROFILE, AWS_REGION ...); a dry run unless --write`;
+      runs against the AWS account of your credentials (AWS_PROFILE, AWS_REGION ...); a dry run unless --write
+  --bundle PATH runs another build of the handler than dist/reconcile/index.mjs`;
 
 /** Loads the built handler with the given configuration (the bundle reads its environment once, at import). */
-const loadHandler = async (env: Record<string, string>, verbose: boolean): Promise<Handler> => {
+const loadHandler = async (
+  env: Record<string, string>,
+  verbose: boolean,
+  bundle = DEFAULT_BUNDLE,
+): Promise<Handler> => {
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build first`);
   Object.assign(process.env, env);
   if (!verbose) {
@@ -135,6 +140,7 @@ const runOnce = async (values: Record<string, string | boolean | undefined>): Pr
       ...(values.cluster === undefined ? {} : { ECS_CLUSTER: String(values.cluster) }),
     },
     values.verbose === true,
+    values.bundle === undefined ? DEFAULT_BUNDLE : path.resolve(String(values.bundle)),
   );
   const write = values.write === true;
   const report = await handler({ dryRun: !write, force: values.force === true }, context);
@@ -152,6 +158,7 @@ const main = async (): Promise<void> => {
       write: { type: 'boolean' },
       force: { type: 'boolean' },
       verbose: { type: 'boolean' },
+      bundle: { type: 'string' },
     },
   });
   const command = positionals[0] ?? 'demo';

@@ -1,10 +1,19 @@
 import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import { countedCall, type ApiCalls } from '../apiCalls.js';
+import * as z from 'zod';
+import { checkAnswer } from '../answer.js';
 import { DESCRIBE_TASKS_CONCURRENCY, DESCRIBE_TASKS_MAX_ARNS } from '../constants.js';
-import { DiscoveryError, describeError } from '../errors.js';
+import { DiscoveryError, InvalidResponseError, describeError } from '../errors.js';
+import { capText } from '../logBounds.js';
+import { awsCall, type RunScope } from '../runScope.js';
 
 const API = 'ecs:DescribeTasks';
+
+// What the peer decision reads of each task; ECS always sends these, a task without them cannot be judged.
+const answerSchema = z.object({
+  tasks: z.array(z.object({ taskArn: z.string().min(1), lastStatus: z.string(), desiredStatus: z.string() })),
+  failures: z.array(z.object({ arn: z.string().optional(), reason: z.string().optional() })).optional(),
+});
 
 /** What DescribeTasks said about a set of task ARNs. */
 export interface DescribedTasks {
@@ -16,18 +25,55 @@ export interface DescribedTasks {
 const chunk = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
 
+/** Reads one answer: every task asked for is described or reported failed, and nothing else is in it. */
+const accountFor = (
+  input: { cluster: string; tasks: string[] },
+  tasks: Task[],
+  failures: { arn?: string; reason?: string; detail?: string }[],
+) => {
+  const asked = new Set(input.tasks);
+  const answered = new Set<string>();
+  const missing: string[] = [];
+  for (const task of tasks) {
+    const arn = task.taskArn!; // checked by answerSchema
+    if (!asked.has(arn)) throw new InvalidResponseError(`invalid answer: task ${capText(arn, 200)} was not asked for`);
+    answered.add(arn);
+  }
+  for (const failure of failures) {
+    if (failure.reason !== 'MISSING') {
+      const detail = failure.detail ? ` (${capText(failure.detail, 500)})` : '';
+      const reason = capText(failure.reason ?? 'no reason', 200);
+      throw new DiscoveryError(API, `task ${capText(failure.arn ?? '?', 200)} failed: ${reason}${detail}`);
+    }
+    if (failure.arn === undefined || !asked.has(failure.arn)) {
+      throw new InvalidResponseError(
+        `invalid answer: a MISSING failure for ${capText(failure.arn ?? 'no ARN', 200)}, which was not asked for`,
+      );
+    }
+    answered.add(failure.arn);
+    missing.push(failure.arn);
+  }
+  // A task neither described nor reported failed would silently shrink the set: that is a partial discovery.
+  const unanswered = input.tasks.filter((arn) => !answered.has(arn));
+  if (unanswered.length > 0) {
+    throw new InvalidResponseError(`no answer for ${unanswered.length} task(s), e.g. ${unanswered[0]}`);
+  }
+  return missing;
+};
+
 /**
  * Describes tasks cluster by cluster, in chunks of at most 100 ARNs, several chunks at a time.
  *
  * @param client - ECS client
  * @param taskArnsByCluster - cluster name -> task ARNs in it
- * @param calls - the run's API call counters
- * @throws DiscoveryError when a call fails, reports a failure other than MISSING, or leaves a task unaccounted for
+ * @param scope - the run's scope (signal, deadline, call counters)
+ * @throws DiscoveryError when a call fails, reports a failure other than MISSING, leaves a task unaccounted for,
+ *   or answers with a task it was not asked for or without the fields the run reads
  */
 export const describeTasks = async (
   client: ECSClient,
   taskArnsByCluster: ReadonlyMap<string, readonly string[]>,
-  calls: ApiCalls,
+  scope: RunScope,
 ): Promise<DescribedTasks> => {
   const limit = pLimit(DESCRIBE_TASKS_CONCURRENCY);
   const requests = [...taskArnsByCluster].flatMap(([cluster, arns]) =>
@@ -37,34 +83,18 @@ export const describeTasks = async (
   let failed = false;
   const describe = async (input: { cluster: string; tasks: string[] }): Promise<void> => {
     if (failed) return; // the run has failed already: send nothing more
-    let response;
     try {
-      response = await countedCall(calls, API, () => client.send(new DescribeTasksCommand(input)));
-    } catch (error) {
-      throw new DiscoveryError(API, `cluster ${input.cluster}: ${describeError(error)}`, { cause: error });
-    }
-    const answered = new Set<string>();
-    for (const task of response.tasks ?? []) {
-      if (task.taskArn) answered.add(task.taskArn);
-      described.tasks.push(task);
-    }
-    for (const failure of response.failures ?? []) {
-      if (failure.reason !== 'MISSING') {
-        const detail = failure.detail ? ` (${failure.detail})` : '';
-        throw new DiscoveryError(API, `task ${failure.arn ?? '?'} failed: ${failure.reason ?? 'no reason'}${detail}`);
-      }
-      if (failure.arn) {
-        answered.add(failure.arn);
-        described.missing.push(failure.arn);
-      }
-    }
-    // A task neither described nor reported failed would silently shrink the set: that is a partial discovery.
-    const unanswered = input.tasks.filter((arn) => !answered.has(arn));
-    if (unanswered.length > 0) {
-      throw new DiscoveryError(
-        API,
-        `cluster ${input.cluster}: no answer for ${unanswered.length} task(s), e.g. ${unanswered[0]}`,
+      const answer = checkAnswer(
+        answerSchema,
+        await awsCall(scope, API, (abortSignal) => client.send(new DescribeTasksCommand(input), { abortSignal })),
+        `cluster ${input.cluster}`,
       );
+      const tasks = answer.tasks ?? [];
+      described.missing.push(...accountFor(input, tasks, answer.failures ?? []));
+      described.tasks.push(...tasks);
+    } catch (error) {
+      if (error instanceof DiscoveryError) throw error;
+      throw new DiscoveryError(API, `cluster ${input.cluster}: ${describeError(error)}`, { cause: error });
     }
   };
 

@@ -1,9 +1,17 @@
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { countedCall, type ApiCalls } from '../apiCalls.js';
-import { GET_RESOURCES_PAGE_SIZE } from '../constants.js';
-import { DiscoveryError, describeError } from '../errors.js';
+import * as z from 'zod';
+import { checkAnswer } from '../answer.js';
+import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE } from '../constants.js';
+import { DiscoveryError, describeError, InvalidResponseError } from '../errors.js';
+import { awsCall, type RunScope } from '../runScope.js';
 
 const API = 'tag:GetResources';
+
+// Every page carries its list (empty on a short page); a page without one is not "the last page".
+const page = z.object({
+  ResourceTagMappingList: z.array(z.object({ ResourceARN: z.string().regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./) })),
+  PaginationToken: z.string().optional(),
+});
 
 /**
  * Lists the ARNs of ECS tasks carrying the tags, following every page (pages can be short before the end).
@@ -11,34 +19,53 @@ const API = 'tag:GetResources';
  *
  * @param client - Resource Groups Tagging API client
  * @param taskTags - tag key -> accepted values
- * @param calls - the run's API call counters
- * @throws DiscoveryError when a page cannot be read
+ * @param scope - the run's scope (signal, deadline, call counters)
+ * @throws DiscoveryError when a page cannot be read or is malformed, a PaginationToken comes back a second
+ *   time (a loop), or there are more than GET_RESOURCES_MAX_PAGES pages
  */
 export const getTaskArns = async (
   client: ResourceGroupsTaggingAPIClient,
   taskTags: Record<string, string[]>,
-  calls: ApiCalls,
+  scope: RunScope,
 ): Promise<string[]> => {
   const arns = new Set<string>();
   const TagFilters = Object.entries(taskTags).map(([Key, Values]) => ({ Key, Values }));
+  const seenTokens = new Map<string, number>(); // token -> the page that returned it
   let PaginationToken: string | undefined;
-  do {
+  for (let number = 1; ; number += 1) {
+    if (number > GET_RESOURCES_MAX_PAGES) {
+      throw new DiscoveryError(
+        API,
+        `more than ${GET_RESOURCES_MAX_PAGES} pages (${GET_RESOURCES_MAX_PAGES * GET_RESOURCES_PAGE_SIZE} task ARNs) ` +
+          'match TASK_TAGS, far more than one app can publish: narrow TASK_TAGS',
+      );
+    }
     const input = {
       ResourceTypeFilters: ['ecs:task'],
       TagFilters,
       ResourcesPerPage: GET_RESOURCES_PAGE_SIZE,
       ...(PaginationToken ? { PaginationToken } : {}),
     };
-    let page;
+    let answer;
     try {
-      page = await countedCall(calls, API, () => client.send(new GetResourcesCommand(input)));
+      answer = checkAnswer(
+        page,
+        await awsCall(scope, API, (abortSignal) => client.send(new GetResourcesCommand(input), { abortSignal })),
+        `page ${number}`,
+      );
     } catch (error) {
       throw new DiscoveryError(API, describeError(error), { cause: error });
     }
-    for (const mapping of page.ResourceTagMappingList ?? []) {
-      if (mapping.ResourceARN) arns.add(mapping.ResourceARN);
+    for (const mapping of answer.ResourceTagMappingList ?? []) arns.add(mapping.ResourceARN!);
+    PaginationToken = answer.PaginationToken;
+    if (!PaginationToken) return [...arns];
+    const earlier = seenTokens.get(PaginationToken);
+    if (earlier !== undefined) {
+      const loop = new InvalidResponseError(
+        `page ${number} returned the PaginationToken page ${earlier} returned (a pagination loop)`,
+      );
+      throw new DiscoveryError(API, describeError(loop), { cause: loop });
     }
-    PaginationToken = page.PaginationToken;
-  } while (PaginationToken);
-  return [...arns];
+    seenTokens.set(PaginationToken, number);
+  }
 };

@@ -1,6 +1,8 @@
 import * as z from 'zod';
-import { clusterName } from '../config.js';
+import { clusterName, parseArn } from '../config.js';
+import { LOG_LIST_MAX } from '../constants.js';
 import { TriggerError } from '../errors.js';
+import { listSample } from '../logBounds.js';
 
 /** What started a run. */
 export type TriggerKind = 'schedule' | 'task-state-change' | 'sqs' | 'manual';
@@ -40,11 +42,30 @@ const manualPayload = z.strictObject({ force: z.boolean().optional(), dryRun: z.
 const eventBridgeEvent = z.union([scheduledEvent, taskStateChangeEvent]);
 type EventBridgeEvent = z.infer<typeof eventBridgeEvent>;
 
+/** Which clusters' task events call for a run: the configured one (or any), in the function's account and Region. */
+export interface ClusterScope {
+  /** The configured cluster name; undefined accepts every cluster of the account and Region. */
+  cluster?: string;
+  /** The function's Region; undefined when unknown. */
+  region?: string;
+  /** The function's account; undefined when unknown. */
+  account?: string;
+}
+
 /** The reason to ignore an EventBridge event, or undefined when it calls for a run. */
-const ignoreReason = (event: EventBridgeEvent, cluster: string | undefined): string | undefined => {
-  if (event.source !== 'aws.ecs' || cluster === undefined) return undefined;
-  const eventCluster = clusterName(event.detail.clusterArn);
-  return eventCluster === cluster ? undefined : `task event for cluster ${eventCluster}, not ${cluster}`;
+const ignoreReason = (event: EventBridgeEvent, scope: ClusterScope): string | undefined => {
+  if (event.source !== 'aws.ecs') return undefined;
+  // The name comes from an untrusted event: cut it to the longest valid cluster name for messages.
+  const eventCluster = clusterName(event.detail.clusterArn).slice(0, 255);
+  const arn = parseArn(event.detail.clusterArn);
+  if (scope.account !== undefined && arn !== undefined && arn.account !== scope.account) {
+    return `task event for cluster ${eventCluster} of account ${arn.account}, not ${scope.account}`;
+  }
+  if (scope.region !== undefined && arn !== undefined && arn.region !== scope.region) {
+    return `task event for cluster ${eventCluster} in Region ${arn.region.slice(0, 64)}, not ${scope.region}`;
+  }
+  if (scope.cluster === undefined || eventCluster === scope.cluster) return undefined;
+  return `task event for cluster ${eventCluster}, not ${scope.cluster}`;
 };
 
 const parseJson = (text: string): unknown => {
@@ -65,19 +86,22 @@ const run = (kind: TriggerKind, options: Partial<Trigger> = {}): Trigger => ({
 
 /**
  * Decides what an invocation payload asks for. Events are hints: every accepted trigger leads to a full
- * reconcile, except task events about another cluster, which are acknowledged and ignored.
+ * reconcile, except task events about another cluster (or another account or Region), which are acknowledged
+ * and ignored.
  *
  * @param payload - the Lambda event, untrusted
- * @param cluster - the configured cluster name, if any
+ * @param scope - the configured cluster, and the function's account and Region, as far as known (a string: the
+ *   cluster name alone)
  * @throws TriggerError for a payload that is none of the accepted triggers
  * @example
- * classifyTrigger({ dryRun: true }, 'shop'); // { kind: 'manual', dryRun: true, force: false, ... }
+ * classifyTrigger({ dryRun: true }, { cluster: 'shop' }); // { kind: 'manual', dryRun: true, force: false, ... }
  */
-export const classifyTrigger = (payload: unknown, cluster: string | undefined): Trigger => {
+export const classifyTrigger = (payload: unknown, clusters: ClusterScope | string | undefined = {}): Trigger => {
+  const scope = typeof clusters === 'string' ? { cluster: clusters } : (clusters ?? {});
   const event = eventBridgeEvent.safeParse(payload);
   if (event.success) {
     const kind = event.data.source === 'aws.ecs' ? 'task-state-change' : 'schedule';
-    const ignored = ignoreReason(event.data, cluster);
+    const ignored = ignoreReason(event.data, scope);
     return run(kind, ignored === undefined ? {} : { ignored });
   }
 
@@ -88,13 +112,13 @@ export const classifyTrigger = (payload: unknown, cluster: string | undefined): 
     for (const record of batch.data.Records) {
       const body = eventBridgeEvent.safeParse(parseJson(record.body));
       if (!body.success) failedMessageIds.push(record.messageId);
-      else reasons.push(ignoreReason(body.data, cluster) ?? '');
+      else reasons.push(ignoreReason(body.data, scope) ?? '');
     }
     const wanted = reasons.some((reason) => reason === '');
     const ignored = wanted
       ? undefined
       : reasons.length > 0
-        ? `every message is ignored (${[...new Set(reasons)].join('; ')})`
+        ? `every message is ignored (${listSample([...new Set(reasons)], LOG_LIST_MAX / 4, '; ')})`
         : 'no message holds an EventBridge event';
     return run('sqs', { failedMessageIds, ...(ignored === undefined ? {} : { ignored }) });
   }

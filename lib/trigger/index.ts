@@ -1,1 +1,1 @@
-export { classifyTrigger, type Trigger, type TriggerKind } from './classify.js';
+export { classifyTrigger, type ClusterScope, type Trigger, type TriggerKind } from './classify.js';

@@ -10,8 +10,8 @@ import { createClients } from '../../lib/clients.js';
 import { DiscoveryError } from '../../lib/errors.js';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
 import { reconcile } from '../../lib/reconcile.js';
-import { seedEstate } from '../../scripts/local/estate.js';
-import type { MotoServer } from '../../scripts/local/moto.js';
+import { seedEstate } from '../../testbed/seedEstate.js';
+import type { MotoServer } from '../../testbed/motoServer.js';
 import { motoClients, useMoto } from '../support/motoEnv.js';
 
 const PARAMETER = '/ecs-peers/retry';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../lib/config.js';
+import { checkClusterAccount, loadConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
 
 const valid = {
@@ -58,6 +58,46 @@ describe('loadConfig', () => {
   ])('rejects %j with an error naming the variable', (change, message) => {
     expect(() => loadConfig({ ...valid, ...change })).toThrow(ConfigError);
     expect(() => loadConfig({ ...valid, ...change })).toThrow(message);
+  });
+
+  it('rejects at cold start a cluster ARN of another Region than AWS_REGION', () => {
+    const env = { ...valid, AWS_REGION: 'us-east-1', ECS_CLUSTER: 'arn:aws:ecs:eu-west-1:123456789012:cluster/shop' };
+    expect(() => loadConfig(env)).toThrow(
+      /ECS_CLUSTER is the ARN of a cluster in Region eu-west-1, but the function runs in us-east-1 \(AWS_REGION\)/,
+    );
+    const same = loadConfig({ ...env, ECS_CLUSTER: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop' });
+    expect(same).toMatchObject({ cluster: 'shop', clusterAccount: '123456789012', region: 'us-east-1' });
+  });
+
+  it('rejects at the first invocation a cluster ARN of another account than the function', () => {
+    const config = loadConfig({ ...valid, ECS_CLUSTER: 'arn:aws:ecs:us-east-1:111111111111:cluster/shop' });
+    expect(() => checkClusterAccount(config, '222222222222')).toThrow(
+      /ECS_CLUSTER is the ARN of a cluster in account 111111111111, but the function runs in account 222222222222/,
+    );
+    expect(() => checkClusterAccount(config, '111111111111')).not.toThrow();
+    expect(() => checkClusterAccount(loadConfig({ ...valid, ECS_CLUSTER: 'shop' }), '222222222222')).not.toThrow();
+  });
+
+  it.each([
+    ['a control character in a key', '{"app\\u0007":"shop"}', /TASK_TAGS \(at "app\\u0007"\) a tag key may hold only/],
+    ['a newline in a value', '{"app":"sh\\nop"}', /TASK_TAGS \(at app\) a tag value may hold only/],
+    ['a control character in a listed value', '{"app":["ok","\\u0000"]}', /TASK_TAGS \(at app\.1\) a tag value/],
+  ])('rejects a tag with %s', (_name, tags, message) => {
+    expect(() => loadConfig({ ...valid, TASK_TAGS: tags })).toThrow(message);
+  });
+
+  it('accepts the characters AWS allows in tags, unicode letters and spaces included', () => {
+    const tags = '{"aws:cloudformation:stack-name":"shop prod","équipe":"a.b_c:d/e=f+g-h@i"}';
+    expect(Object.keys(loadConfig({ ...valid, TASK_TAGS: tags }).taskTags)).toHaveLength(2);
+  });
+
+  it('counts the SSM name limit of 1011 characters on the whole parameter ARN', () => {
+    const prefix = 'arn:aws:ssm:us-east-1:123456789012:parameter'.length; // 44
+    const longest = `/${'a'.repeat(1011 - prefix - 1)}`;
+    expect(loadConfig({ ...valid, AWS_REGION: 'us-east-1', PEERS_PARAMETER: longest }).peersParameter).toBe(longest);
+    expect(() => loadConfig({ ...valid, AWS_REGION: 'us-east-1', PEERS_PARAMETER: `${longest}a` })).toThrow(
+      /PEERS_PARAMETER is too long: SSM allows 1011 characters for the whole parameter ARN .* this one has 1012/,
+    );
   });
 
   it('lists every bad variable in one error', () => {

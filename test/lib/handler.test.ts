@@ -6,7 +6,7 @@ import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient 
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { jest } from '@jest/globals';
-import { TriggerError } from '../../lib/errors.js';
+import { ConfigError, TriggerError } from '../../lib/errors.js';
 import { createHandler } from '../../lib/handler.js';
 import { METRIC } from '../../lib/metrics.js';
 import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
@@ -52,6 +52,9 @@ beforeEach(() => {
   ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'none', $metadata: {} }));
   ssm.on(PutParameterCommand).resolves({ Version: 1 });
 });
+
+const inAccount = (account: string) =>
+  ({ ...context, invokedFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:reconcile` }) as Context;
 
 describe('the reconcile handler', () => {
   it('reconciles on a scheduled event, logs one report line and records metrics', async () => {
@@ -122,6 +125,82 @@ describe('the reconcile handler', () => {
       'reconcile failed; the parameter keeps its last value',
       expect.objectContaining({ failedCall: 'ecs:DescribeTasks' }),
     );
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('ignores a task event of a same-named cluster in another account, without any AWS call', async () => {
+    const { handler } = setup();
+    const result = await handler(taskEvent('prod'), inAccount('999999999999'));
+    expect(result.ignored).toBe('task event for cluster prod of account 123456789012, not 999999999999');
+    expect([...tagging.calls(), ...ecs.calls(), ...ssm.calls()]).toHaveLength(0);
+  });
+
+  it('fails every invocation, calling nothing, when ECS_CLUSTER is the ARN of another account', async () => {
+    const handler = createHandler({
+      config: { ...config, clusterAccount: '111111111111' },
+      clients: newClients(),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'Test', serviceName: 'test' }),
+    });
+    await expect(handler({}, inAccount('222222222222'))).rejects.toThrow(ConfigError);
+    expect([...tagging.calls(), ...ecs.calls(), ...ssm.calls()]).toHaveLength(0);
+  });
+
+  it('lists at most 20 failed SQS message ids in its log line and says how many it left out', async () => {
+    const { handler, logs } = setup();
+    const records = Array.from({ length: 10_000 }, (_, index) => ({
+      eventSource: 'aws:sqs',
+      messageId: `message-${index}`,
+      body: index === 0 ? JSON.stringify(taskEvent('prod')) : 'junk',
+    }));
+    const result = await handler({ Records: records }, context);
+    expect(result.batchItemFailures).toHaveLength(9_999);
+    const [message, fields] = logs.warn.mock.calls[0] as [string, Record<string, unknown>];
+    expect(message).toMatch(/batch item failures/);
+    expect(fields).toEqual({
+      failedMessages: 9_999,
+      messageIds: Array.from({ length: 20 }, (_, index) => `message-${index + 1}`),
+      messageIdsOmitted: 9_979,
+    });
+    expect(JSON.stringify(fields).length).toBeLessThan(1000);
+  });
+
+  it('ends a run that outlasts its time budget with a named error, a log line and ReconcileErrors, writing nothing', async () => {
+    const { handler, logs, added } = setup();
+    ecs.on(DescribeTasksCommand).callsFake(() => new Promise(() => {})); // never answers
+    const started = Date.now();
+    const short = { ...context, getRemainingTimeInMillis: () => 500 } as Context; // budget 300 ms
+    await expect(handler({}, short)).rejects.toThrow(
+      /^ecs:DescribeTasks: cluster prod: RunDeadlineError: the run's time budget of 300 ms ran out during this call/,
+    );
+    expect(Date.now() - started).toBeLessThan(490); // before middy's own timeout (remaining - 5 ms)
+    expect(added).toHaveBeenCalledWith(METRIC.errors, 'Count', 1);
+    expect(logs.error).toHaveBeenCalledWith(
+      'reconcile failed; the parameter keeps its last value',
+      expect.objectContaining({ failedCall: 'ecs:DescribeTasks' }),
+    );
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('keeps the error log line and the thrown message small when AWS answers with a huge error', async () => {
+    const { handler, logs } = setup();
+    const huge = Object.assign(awsError('InternalFailure', 'x'.repeat(1_000_000), 'server'), {
+      $responseBodyText: 'y'.repeat(1_000_000),
+    });
+    tagging.on(GetResourcesCommand).rejects(huge);
+    const failure = (await handler({}, context).catch((error: unknown) => error)) as Error;
+    expect(failure.message.length).toBeLessThan(1500);
+    expect(failure.message).toMatch(
+      /^tag:GetResources: InternalFailure: x+\.\.\. \(\d+ more characters\); the peer set/,
+    );
+    const [, fields] = logs.error.mock.calls[0] as [string, { error: Error }];
+    const line = JSON.stringify(fields, (_key, value: unknown) =>
+      value instanceof Error
+        ? { ...value, name: value.name, message: value.message, stack: value.stack, cause: value.cause }
+        : value,
+    );
+    expect(line.length).toBeLessThan(10_000);
+    expect(line).not.toContain('yyyy');
+    expect(line).toContain('"httpStatusCode":500');
   });
 });

@@ -2,73 +2,29 @@
  * What moto cannot show: AWS limits (100 ARNs per DescribeTasks, short pages, MISSING failures), throttling and
  * errors mid-run, and exact call counts. The clients are real SDK clients whose send is stubbed.
  */
-import { DescribeTasksCommand, ECSClient, type DescribeTasksCommandInput } from '@aws-sdk/client-ecs';
-import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { Config } from '../../lib/config.js';
+import { DescribeTasksCommand, type DescribeTasksCommandInput } from '@aws-sdk/client-ecs';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { DiscoveryError, PeerSetTooLargeError, PublishError } from '../../lib/errors.js';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
 import { reconcile } from '../../lib/reconcile.js';
-import type { Trigger } from '../../lib/trigger/index.js';
 import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
+import {
+  config,
+  ecs,
+  estate,
+  nodesOf,
+  resetStubs,
+  scheduled,
+  serveAll,
+  servePages,
+  serveParameter,
+  serveTasks,
+  ssm,
+  tagging,
+} from '../support/stubAws.js';
 
-const tagging = mockClient(ResourceGroupsTaggingAPIClient);
-const ecs = mockClient(ECSClient);
-const ssm = mockClient(SSMClient);
-
-const config: Config = {
-  peersParameter: '/ecs-peers/shop',
-  taskTags: { app: ['shop'] },
-  cluster: 'prod',
-  nodeBasename: 'shop',
-};
-const scheduled: Trigger = { kind: 'schedule', force: false, dryRun: false, failedMessageIds: [] };
-
-/** Serves `arns` through GetResources in pages of the given sizes (short pages before the end, like AWS). */
-const servePages = (arns: string[], sizes: number[]) => {
-  let offset = 0;
-  sizes.forEach((size, page) => {
-    const last = page === sizes.length - 1;
-    const token = page === 0 ? undefined : `token-${page}`;
-    tagging.on(GetResourcesCommand, { PaginationToken: token }).resolves({
-      ResourceTagMappingList: arns.slice(offset, offset + size).map((ResourceARN) => ({ ResourceARN })),
-      PaginationToken: last ? '' : `token-${page + 1}`,
-    });
-    offset += size;
-  });
-};
-
-/** Answers DescribeTasks from a table of tasks, like ECS: MISSING for unknown ARNs, at most 100 per call. */
-const serveTasks = (tasks: Map<string, ReturnType<typeof describedTask>>) => {
-  ecs.on(DescribeTasksCommand).callsFake(async (input: DescribeTasksCommandInput) => {
-    const arns = input.tasks ?? [];
-    if (arns.length > 100) throw new Error(`DescribeTasks got ${arns.length} ARNs; AWS allows at most 100`);
-    return {
-      tasks: arns.flatMap((arn) => (tasks.has(arn) ? [tasks.get(arn)!] : [])),
-      failures: arns.filter((arn) => !tasks.has(arn)).map((arn) => ({ arn, reason: 'MISSING' })),
-    };
-  });
-};
-
-const estate = (count: number, cluster = 'prod', from = 0) => {
-  const tasks = new Map<string, ReturnType<typeof describedTask>>();
-  for (let index = from; index < from + count; index += 1) {
-    tasks.set(taskArn(cluster, index), describedTask(taskArn(cluster, index), taskIp(index)));
-  }
-  return tasks;
-};
-
-const nodesOf = (tasks: Map<string, ReturnType<typeof describedTask>>) =>
-  [...tasks.values()].map((task) => `shop@${task.attachments![0]!.details![0]!.value}`).sort();
-
-beforeEach(() => {
-  tagging.reset();
-  ecs.reset();
-  ssm.reset();
-  ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
-  ssm.on(PutParameterCommand).resolves({ Version: 1 });
-});
+beforeEach(resetStubs);
 
 describe('reconcile against stubbed AWS', () => {
   it('follows short GetResources pages to the end and describes 250 tasks in chunks of at most 100', async () => {
@@ -87,7 +43,7 @@ describe('reconcile against stubbed AWS', () => {
     expect(report.apiCalls).toEqual({
       'tag:GetResources': 5,
       'ecs:DescribeTasks': 3,
-      'ssm:GetParameter': 1,
+      'ssm:GetParameter': 2, // at the start, and again just before the write
       'ssm:PutParameter': 1,
     });
     expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({
@@ -134,18 +90,36 @@ describe('reconcile against stubbed AWS', () => {
     expect(all.nodes).toEqual(nodesOf(new Map([...prod, ...staging])));
   });
 
-  it('keeps only tasks running and meant to run, with an address', async () => {
+  it('keeps only tasks running and meant to run', async () => {
     const tasks = estate(3);
     const [, b, c] = [...tasks.keys()];
     tasks.set(b!, describedTask(b!, taskIp(1), 'RUNNING', 'STOPPED'));
     tasks.set(c!, { ...describedTask(c!, taskIp(2), 'PROVISIONING', 'RUNNING') });
-    tasks.set(taskArn('prod', 9), { taskArn: taskArn('prod', 9), lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
-    servePages([...tasks.keys()], [4]);
+    servePages([...tasks.keys()], [3]);
     serveTasks(tasks);
 
     const report = await reconcile(newClients(), config, scheduled);
     expect(report.nodes).toEqual([`shop@${taskIp(0)}`]);
-    expect(report.tasks.skipped).toEqual({ stopping: 1, 'not-running': 1, 'no-private-ip': 1 });
+    expect(report.tasks.skipped).toEqual({ stopping: 1, 'not-running': 1 });
+  });
+
+  it('fails, writing nothing, when a running task has no private IPv4 (bridge or host network mode)', async () => {
+    const tasks = estate(3);
+    tasks.set(taskArn('prod', 9), { taskArn: taskArn('prod', 9), lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+    servePages([...tasks.keys()], [4]);
+    serveTasks(tasks);
+    await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(
+      /1 running task\(s\) have no usable private IPv4 address: .*task\/prod\/0+9 \(network mode bridge or host .*awsvpc/,
+    );
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('fails, writing nothing, when tasks carry old-format ARNs and ECS_CLUSTER is not set', async () => {
+    servePages(['arn:aws:ecs:us-east-1:123456789012:task/0123abcd'], [1]);
+    const { cluster: _omit, ...everywhere } = config;
+    await expect(reconcile(newClients(), everywhere, scheduled)).rejects.toThrow(/old-format ARN .* set ECS_CLUSTER/);
+    expect(ecs.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
   it('drops tasks DescribeTasks reports MISSING', async () => {
@@ -162,9 +136,9 @@ describe('reconcile against stubbed AWS', () => {
     servePages([...tasks.keys()], [3]);
     ecs.on(DescribeTasksCommand).resolves({ tasks: [...tasks.values()].slice(0, 2), failures: [] });
     await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(
-      /ecs:DescribeTasks: cluster prod: no answer for 1 task\(s\)/,
+      /ecs:DescribeTasks: cluster prod: InvalidResponseError: no answer for 1 task\(s\)/,
     );
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
   it('sends none of the waiting DescribeTasks calls once one has failed', async () => {
@@ -192,7 +166,7 @@ describe('reconcile against stubbed AWS', () => {
     await expect(reconcile(newClients(), config, scheduled)).rejects.toThrow(
       /ecs:DescribeTasks: task .* failed: ACCESS_DENIED \(x\)/,
     );
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
   it('leaves the parameter untouched when DescribeTasks is throttled mid-run', async () => {
@@ -208,7 +182,7 @@ describe('reconcile against stubbed AWS', () => {
     expect((failure as DiscoveryError).api).toBe('ecs:DescribeTasks');
     expect((failure as Error).message).toMatch(/ThrottlingException: Rate exceeded; the peer set was not published/);
     expect(((failure as Error).cause as Error).name).toBe('ThrottlingException');
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
   it('leaves the parameter untouched when a later GetResources page fails', async () => {
@@ -222,7 +196,7 @@ describe('reconcile against stubbed AWS', () => {
       /tag:GetResources: InternalServiceException: boom/,
     );
     expect(ecs.calls()).toHaveLength(0);
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
   it('keeps at most 5 DescribeTasks calls in flight', async () => {
@@ -262,21 +236,21 @@ describe('publishing', () => {
   });
 
   it('writes nothing when the published set is the same', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: value, Version: 7 } });
+    serveParameter(value, 7);
     const report = await reconcile(newClients(), config, scheduled);
     expect(report).toMatchObject({ changed: false, written: false, version: 7, added: [], removed: [] });
+    expect(report.apiCalls['ssm:GetParameter']).toBe(1);
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
   it('writes an unchanged set when forced', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: value, Version: 7 } });
-    ssm.on(PutParameterCommand).resolves({ Version: 8 });
+    serveParameter(value, 7);
     const report = await reconcile(newClients(), config, { ...scheduled, kind: 'manual', force: true });
     expect(report).toMatchObject({ changed: false, written: true, version: 8 });
   });
 
   it('computes the change but writes nothing on a dry run, even when forced', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: encodePeerSet(['shop@10.9.9.9']), Version: 3 } });
+    serveParameter(encodePeerSet(['shop@10.9.9.9']), 3);
     const report = await reconcile(newClients(), config, { ...scheduled, kind: 'manual', dryRun: true, force: true });
     expect(report).toMatchObject({ changed: true, written: false, version: 3, removed: ['shop@10.9.9.9'] });
     expect(report.added).toEqual(nodesOf(tasks));
@@ -284,9 +258,9 @@ describe('publishing', () => {
   });
 
   it('overwrites a malformed published value', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'garbage', Version: 2 } });
+    serveParameter('garbage', 2);
     const report = await reconcile(newClients(), config, scheduled);
-    expect(report).toMatchObject({ changed: true, written: true, removed: [] });
+    expect(report).toMatchObject({ changed: true, written: true, removed: [], version: 3 });
   });
 
   it('fails with PublishError, writing nothing, when the read fails', async () => {
@@ -307,10 +281,7 @@ describe('size limits', () => {
   const basename = 'a-rather-long-node-basename-for-this-app';
   const run = (count: number) => {
     const tasks = estate(count);
-    servePages(
-      [...tasks.keys()],
-      Array.from({ length: Math.ceil(count / 100) }, (_, page) => Math.min(100, count - page * 100)),
-    );
+    serveAll([...tasks.keys()]);
     serveTasks(tasks);
     return reconcile(newClients(), { ...config, nodeBasename: basename }, scheduled);
   };
@@ -327,8 +298,8 @@ describe('size limits', () => {
     expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Tier).toBe('Intelligent-Tiering');
   });
 
-  it('refuses a set over 8192 characters without touching the parameter', async () => {
+  it('refuses a set over 8192 characters without writing the parameter', async () => {
     await expect(run(200)).rejects.toThrow(PeerSetTooLargeError);
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 });

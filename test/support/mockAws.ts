@@ -2,7 +2,7 @@
 import { ECSClient, type Task } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { Clients } from '../../lib/reconcile.js';
+import type { Clients } from '../../lib/clients.js';
 
 export const ACCOUNT = '123456789012';
 

@@ -3,8 +3,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { Clients } from '../../lib/reconcile.js';
-import { startMoto, type MotoServer } from '../../scripts/local/moto.js';
+import type { Clients } from '../../lib/clients.js';
+import { startMoto, type MotoServer } from '../../testbed/motoServer.js';
 
 /** The standard AWS variables that point an SDK (ours or a child process's) at moto. */
 export const motoEnvironment = (moto: MotoServer): Record<string, string> => ({

@@ -13,10 +13,10 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
-import { seedEstate, type Estate, type TaskGroup } from '../../scripts/local/estate.js';
-import { startMoto, type MotoServer } from '../../scripts/local/moto.js';
-import { assertNode22, buildBundle, invokeBuilt, type BuiltRun } from '../../scripts/local/runBuilt.js';
-import { loadTemplate, resolveStack } from '../../scripts/local/cfnTemplate.js';
+import { seedEstate, type Estate, type TaskGroup } from '../../testbed/seedEstate.js';
+import { startMoto, type MotoServer } from '../../testbed/motoServer.js';
+import { assertNode22, buildBundle, invokeBuilt, type BuiltRun } from '../../testbed/builtBundle.js';
+import { loadTemplate, resolveStack } from '../../testbed/cfnTemplate.js';
 
 const REGION = 'us-east-1';
 const PARAMETER = '/ecs-peers/shop';
@@ -156,7 +156,8 @@ describe('the built bundle with the template role permissions, under moto IAM en
       scheduled,
       functionEnv({ ...keys.reconciler!, secretAccessKey: 'not-the-secret' }),
     );
-    expect(forged.failure).toMatchObject({ name: 'DiscoveryError', cause: { httpStatusCode: 403 } });
+    // A run's first call reads the parameter (the version its write is checked against), so that is what fails.
+    expect(forged.failure).toMatchObject({ name: 'PublishError', cause: { httpStatusCode: 403 } });
   });
 
   it('publishes the peer set with exactly the role actions', async () => {

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadTemplate, ROOT } from '../../scripts/local/cfnTemplate.js';
+import { loadTemplate, ROOT } from '../../testbed/cfnTemplate.js';
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isWildcardOnlyAction, runSimulation } from '@cloud-copilot/iam-simulate';
-import { loadTemplate, resolveStack, ROOT, TEST_STACK } from '../../scripts/local/cfnTemplate.js';
+import { loadTemplate, resolveStack, ROOT, TEST_STACK } from '../../testbed/cfnTemplate.js';
 
 const stack = resolveStack(loadTemplate());
 const { accountId, region } = TEST_STACK;

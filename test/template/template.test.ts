@@ -8,7 +8,7 @@ import { loadConfig } from '../../lib/config.js';
 import { METRIC } from '../../lib/metrics.js';
 import { decodePeerSet, encodePeerSet } from '../../lib/peerSet/index.js';
 import { classifyTrigger } from '../../lib/trigger/index.js';
-import { loadTemplate, resolveStack, TEST_STACK } from '../../scripts/local/cfnTemplate.js';
+import { loadTemplate, resolveStack, TEST_STACK } from '../../testbed/cfnTemplate.js';
 
 const template = loadTemplate();
 const stack = resolveStack(template);

@@ -38,6 +38,33 @@ describe('classifyTrigger', () => {
     expect(classifyTrigger(taskEvent('other'), 'shop').ignored).toBe('task event for cluster other, not shop');
   });
 
+  it.each([
+    [
+      'another account',
+      'arn:aws:ecs:us-east-1:999999999999:cluster/shop',
+      /cluster shop of account 999999999999, not 123456789012/,
+    ],
+    [
+      'another Region',
+      'arn:aws:ecs:eu-west-1:123456789012:cluster/shop',
+      /cluster shop in Region eu-west-1, not us-east-1/,
+    ],
+  ])('ignores a task event of a same-named cluster in %s', (_name, clusterArn, reason) => {
+    const event = { ...taskEvent('shop'), detail: { ...taskEvent('shop').detail, clusterArn } };
+    const scope = { cluster: 'shop', account: '123456789012', region: 'us-east-1' };
+    expect(classifyTrigger(event, scope).ignored).toMatch(reason);
+    expect(classifyTrigger(event, { ...scope, cluster: undefined }).ignored).toMatch(reason);
+    expect(classifyTrigger(sqs(JSON.stringify(event)), scope).ignored).toMatch(reason);
+    expect(classifyTrigger(taskEvent('shop'), scope).ignored).toBeUndefined();
+  });
+
+  it('names at most a few distinct reasons when a large SQS batch is all ignored', () => {
+    const bodies = Array.from({ length: 10_000 }, (_, index) => JSON.stringify(taskEvent(`c${index}`)));
+    const { ignored } = classifyTrigger(sqs(...bodies), 'shop');
+    expect(ignored).toMatch(/^every message is ignored \(task event for cluster c0, not shop; .* and 9995 more\)$/);
+    expect(ignored!.length).toBeLessThan(1000);
+  });
+
   it('runs on any cluster task event when no cluster is configured', () => {
     expect(classifyTrigger(taskEvent('other'), undefined).ignored).toBeUndefined();
   });

@@ -3,17 +3,17 @@
  * Node.js processes, configured with the environment template.yaml gives the function, against moto server with
  * the demo estate, and checks the reports. Exits non-zero on any mismatch.
  *
- *   tsx scripts/local/smoke-built.ts .aws-sam/build/ReconcileFunction/index.mjs
+ *   tsx scripts/smoke-built.ts .aws-sam/build/ReconcileFunction/index.mjs
  */
 import { existsSync } from 'node:fs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { encodePeerSet } from '../../lib/peerSet/index.js';
-import { loadTemplate, resolveStack, TEST_STACK } from './cfnTemplate.js';
-import { DEMO_ESTATE, seedEstate } from './estate.js';
-import { startMoto } from './moto.js';
-import { assertNode22, invokeBuilt, type BuiltRun } from './runBuilt.js';
+import { encodePeerSet } from '../lib/peerSet/index.js';
+import { loadTemplate, resolveStack, TEST_STACK } from '../testbed/cfnTemplate.js';
+import { DEMO_ESTATE, seedEstate } from '../testbed/seedEstate.js';
+import { startMoto } from '../testbed/motoServer.js';
+import { assertNode22, invokeBuilt, type BuiltRun } from '../testbed/builtBundle.js';
 
 const REGION = 'us-east-1';
 const CLUSTER = 'shop-prod';
@@ -21,7 +21,7 @@ const TAGS = { app: 'shop', env: 'prod' };
 
 const artifact = process.argv[2];
 if (!artifact || !existsSync(artifact)) {
-  console.error(`usage: tsx scripts/local/smoke-built.ts BUILT/index.mjs (got ${artifact ?? 'nothing'}: no such file)`);
+  console.error(`usage: tsx scripts/smoke-built.ts BUILT/index.mjs (got ${artifact ?? 'nothing'}: no such file)`);
   process.exit(2);
 }
 assertNode22();

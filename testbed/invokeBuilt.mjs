@@ -3,22 +3,30 @@
 // function's configuration, the bundle imported (cold start: configuration validated, clients created), then
 // handler(event, context) awaited.
 //
-//   node scripts/local/invoke-built.mjs dist/reconcile/index.mjs '{"dryRun":true}'
+//   node testbed/invokeBuilt.mjs dist/reconcile/index.mjs '{"dryRun":true}' [TIMEOUT_MS]
+//   node testbed/invokeBuilt.mjs dist/reconcile/index.mjs @event.json
+//
+// TIMEOUT_MS is the function's timeout, what context.getRemainingTimeInMillis() counts down from (default 30000,
+// the template's Timeout). After the answer the process lives on while the handler's work does, as an execution
+// environment does until its next invocation.
 //
 // The handler's own log lines go to stdout as usual; the last line is `RESULT <json>` (the handler's return
 // value) or `FAILED <json>` (the error's name and message), and the exit code is 0 or 1.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [bundle, eventJson = '{}'] = process.argv.slice(2);
-if (!bundle) {
-  console.error("usage: node scripts/local/invoke-built.mjs BUNDLE.mjs ['EVENT JSON']");
+const [bundle, eventArgument = '{}', timeoutArgument = '30000'] = process.argv.slice(2);
+const timeoutMs = Number(timeoutArgument);
+if (!bundle || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+  console.error("usage: node testbed/invokeBuilt.mjs BUNDLE.mjs ['EVENT JSON' | @EVENT_FILE] [TIMEOUT_MS]");
   process.exit(2);
 }
+const eventJson = eventArgument.startsWith('@') ? readFileSync(eventArgument.slice(1), 'utf8') : eventArgument;
 
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'reconcile';
-const deadline = Date.now() + 60_000;
+const deadline = Date.now() + timeoutMs;
 const context = {
   awsRequestId: randomUUID(),
   functionName,

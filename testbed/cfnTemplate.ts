@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SCHEMA, load, Type } from 'js-yaml';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TEMPLATE_PATH = path.join(ROOT, 'template.yaml');
 
 /** A CloudFormation template as parsed, intrinsics still in long form (`{ "Fn::Sub": ... }`). */

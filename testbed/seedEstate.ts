@@ -10,7 +10,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { privateIpv4 } from '../../lib/discover/taskPeer.js';
+import { privateIpv4 } from '../lib/discover/taskPeer.js';
 
 /** Tasks to run in one cluster with one set of tags. */
 export interface TaskGroup {

@@ -1,0 +1,61 @@
+import type { Config } from './config.js';
+import type { SkipReason } from './discover/index.js';
+import type { ApiCalls } from './runScope.js';
+import type { Trigger, TriggerKind } from './trigger/index.js';
+
+/** What one run saw and did: logged and returned by the handler. */
+export interface Report {
+  trigger: TriggerKind;
+  /** Why the run did nothing, when the trigger called for no run. */
+  ignored?: string;
+  dryRun: boolean;
+  force: boolean;
+  parameter: string;
+  /** How many peers the computed set holds. */
+  peerCount: number;
+  /** The peer set computed by this run. */
+  nodes: string[];
+  added: string[];
+  removed: string[];
+  /** The computed set differs from the published one. */
+  changed: boolean;
+  /** The parameter was written. */
+  written: boolean;
+  /** The parameter's version after the run (undefined when it does not exist). */
+  version?: number;
+  tasks: {
+    /** Task ARNs carrying the tags, in any cluster and state. */
+    tagged: number;
+    /** Of those, in the configured cluster. */
+    inCluster: number;
+    /** Gone from ECS (DescribeTasks failure MISSING). */
+    missing: number;
+    /** Described tasks that are not peers, by reason. */
+    skipped: Partial<Record<SkipReason, number>>;
+  };
+  apiCalls: ApiCalls;
+  durationMs: number;
+}
+
+/**
+ * The report of a run that did nothing, with the reason.
+ *
+ * @param config - the configuration
+ * @param trigger - a trigger whose `ignored` is set
+ */
+export const ignoredReport = (config: Config, trigger: Trigger): Report => ({
+  trigger: trigger.kind,
+  ignored: trigger.ignored ?? 'nothing to do',
+  dryRun: trigger.dryRun,
+  force: trigger.force,
+  parameter: config.peersParameter,
+  peerCount: 0,
+  nodes: [],
+  added: [],
+  removed: [],
+  changed: false,
+  written: false,
+  tasks: { tagged: 0, inCluster: 0, missing: 0, skipped: {} },
+  apiCalls: {},
+  durationMs: 0,
+});

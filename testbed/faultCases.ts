@@ -1,0 +1,351 @@
+/**
+ * The fault matrix: every API a run calls, with every fault kind where it means something, plus bad data,
+ * configuration and events. Each case says what the issue promises: the FULL set published (a transient fault
+ * the retries ride out), or NOTHING published and an error naming what failed (the parameter keeps its last
+ * good value), or either of the two (faults after which AWS may or may not have acted).
+ */
+import type { Answer, Fault, FaultRule } from './faultProxy.js';
+import { ACCOUNT, CLUSTER, REGION, SCHEDULED, taskEvent } from './faultBed.js';
+import {
+  answer,
+  bridgeMode,
+  emptyPages,
+  foreignTask,
+  ipv6Only,
+  oldArnPages,
+  oldArnTasks,
+  repeatToken,
+  rewrite,
+  tokenCycle,
+  type Api,
+} from './faultAnswers.js';
+
+/** What a case promises. */
+export type Promise_ = 'full' | 'nothing' | 'full-or-nothing' | 'ignored';
+
+/** One case of the matrix. */
+export interface FaultCase {
+  /** Unique title, `API: fault`. */
+  id: string;
+  /** The API the fault hits (the table's row group): an AWS operation, or config / data / event. */
+  api: 'GetResources' | 'DescribeTasks' | 'GetParameter' | 'PutParameter' | 'data' | 'config' | 'event';
+  /** The proxy's rules, made fresh for each run (some faults keep state across calls). */
+  rules: () => FaultRule[];
+  expect: Promise_;
+  /** What the error must say (message), when the run fails. */
+  error?: RegExp;
+  /** Environment changes for this case (undefined removes a variable). */
+  env?: Record<string, string | undefined>;
+  event?: unknown;
+  /** Every log line stays under CloudWatch Logs' 262,144-byte event limit. */
+  boundedLogs?: boolean;
+}
+
+const API_NAME: Record<Api, RegExp> = {
+  GetResources: /tag:GetResources/,
+  DescribeTasks: /ecs:DescribeTasks/,
+  GetParameter: /ssm:GetParameter/,
+  PutParameter: /ssm:PutParameter/,
+};
+
+/** The call a one-off fault hits: a middle page or chunk, where a fault would cut the set short. */
+const MIDDLE: Record<Api, number> = { GetResources: 2, DescribeTasks: 2, GetParameter: 1, PutParameter: 1 };
+
+interface Kind {
+  label: string;
+  fault: Fault;
+  /** `once`: the call MIDDLE only; `always`: every call of the API. */
+  times: 'once' | 'always';
+  expect: Promise_;
+  /** The APIs it applies to; default all. */
+  only?: Api[];
+}
+
+// Faults of the transport and of the protocol, once (retries must ride them out) and for good.
+const TRANSPORT: Kind[] = [
+  { label: 'throttled once', fault: { kind: 'throttle' }, times: 'once', expect: 'full' },
+  { label: 'throttled on every call', fault: { kind: 'throttle' }, times: 'always', expect: 'nothing' },
+  { label: '500 once', fault: { kind: 'status', status: 500 }, times: 'once', expect: 'full' },
+  { label: '503 once', fault: { kind: 'status', status: 503 }, times: 'once', expect: 'full' },
+  { label: '503 on every call', fault: { kind: 'status', status: 503 }, times: 'always', expect: 'nothing' },
+  { label: 'stalls once', fault: { kind: 'stall' }, times: 'once', expect: 'full' },
+  { label: 'stalls on every call', fault: { kind: 'stall' }, times: 'always', expect: 'nothing' },
+  { label: 'connection reset once', fault: { kind: 'reset' }, times: 'once', expect: 'full' },
+  { label: 'connection reset on every call', fault: { kind: 'reset' }, times: 'always', expect: 'nothing' },
+  { label: 'body truncated once', fault: { kind: 'truncate' }, times: 'once', expect: 'full-or-nothing' },
+  { label: 'body truncated on every call', fault: { kind: 'truncate' }, times: 'always', expect: 'nothing' },
+  { label: 'invalid JSON once', fault: { kind: 'cut' }, times: 'once', expect: 'full-or-nothing' },
+  { label: 'answers {}', fault: { kind: 'body', body: '{}' }, times: 'once', expect: 'nothing' },
+  { label: 'answers an empty 200 body', fault: { kind: 'body', body: '' }, times: 'once', expect: 'nothing' },
+  {
+    label: 'access denied',
+    fault: { kind: 'error', type: 'AccessDeniedException' },
+    times: 'once',
+    expect: 'nothing',
+  },
+];
+
+// A truncated or garbled PutParameter answer comes after SSM stored the value: the set is full or unchanged.
+const afterWrite = (api: Api, kind: Kind): Promise_ =>
+  api === 'PutParameter' && kind.times === 'always' && (kind.fault.kind === 'truncate' || kind.fault.kind === 'cut')
+    ? 'full-or-nothing'
+    : kind.expect;
+
+const transportCases = (Object.keys(API_NAME) as Api[]).flatMap((api) =>
+  TRANSPORT.filter((kind) => !kind.only || kind.only.includes(api)).map((kind): FaultCase => ({
+    id: `${api}: ${kind.label}`,
+    api,
+    rules: () => [{ api, calls: kind.times === 'once' ? [MIDDLE[api]] : { from: 1 }, fault: kind.fault }],
+    expect: afterWrite(api, kind),
+    error: API_NAME[api],
+  })),
+);
+
+const answerCases: FaultCase[] = [
+  {
+    id: 'GetResources: page 2 repeats its own PaginationToken once',
+    api: 'GetResources',
+    rules: () => repeatToken([2]),
+    expect: 'nothing',
+    error: /tag:GetResources/,
+  },
+  {
+    id: 'GetResources: every page from 2 repeats its PaginationToken',
+    api: 'GetResources',
+    rules: () => repeatToken({ from: 2 }),
+    expect: 'nothing',
+    error: /tag:GetResources/,
+  },
+  {
+    id: 'GetResources: tokens cycle (page 3 points back to page 2)',
+    api: 'GetResources',
+    rules: tokenCycle,
+    expect: 'nothing',
+    error: /tag:GetResources/,
+  },
+  {
+    id: 'GetResources: endless empty pages with fresh tokens',
+    api: 'GetResources',
+    rules: emptyPages,
+    expect: 'nothing',
+    error: /tag:GetResources/,
+  },
+  {
+    id: 'GetResources: {} on the last page (page 3)',
+    api: 'GetResources',
+    rules: () => [{ api: 'GetResources', calls: [3], fault: { kind: 'body', body: '{}' } }],
+    expect: 'nothing',
+    error: /tag:GetResources/,
+  },
+  {
+    id: 'GetResources: a page entry without ResourceARN',
+    api: 'GetResources',
+    rules: rewrite('GetResources', [2], (page) => ({
+      ...page,
+      ResourceTagMappingList: [{ Tags: [] }, ...(page.ResourceTagMappingList ?? [])],
+    })),
+    expect: 'nothing',
+    error: /tag:GetResources/,
+  },
+  {
+    id: 'DescribeTasks: answers a task of the cluster nobody asked for',
+    api: 'DescribeTasks',
+    rules: rewrite('DescribeTasks', [1], foreignTask(CLUSTER)),
+    expect: 'nothing',
+    error: /ecs:DescribeTasks/,
+  },
+  {
+    id: 'DescribeTasks: answers a task of another cluster',
+    api: 'DescribeTasks',
+    rules: rewrite('DescribeTasks', [1], foreignTask('someone-else')),
+    expect: 'nothing',
+    error: /ecs:DescribeTasks/,
+  },
+  {
+    id: 'DescribeTasks: a task without taskArn',
+    api: 'DescribeTasks',
+    rules: rewrite('DescribeTasks', [1], (a) => ({
+      ...a,
+      tasks: (a.tasks ?? []).map((task: Answer, index: number) =>
+        index === 0 ? { ...task, taskArn: undefined } : task,
+      ),
+    })),
+    expect: 'nothing',
+    error: /ecs:DescribeTasks/,
+  },
+  {
+    id: 'DescribeTasks: a failure other than MISSING',
+    api: 'DescribeTasks',
+    rules: rewrite('DescribeTasks', [2], (a) => {
+      const [first, ...rest] = a.tasks ?? [];
+      return { ...a, tasks: rest, failures: [{ arn: first?.taskArn, reason: 'ACCESS_DENIED', detail: 'injected' }] };
+    }),
+    expect: 'nothing',
+    error: /ecs:DescribeTasks/,
+  },
+  {
+    id: 'DescribeTasks: cluster not found',
+    api: 'DescribeTasks',
+    rules: () => [
+      { api: 'DescribeTasks', calls: { from: 1 }, fault: { kind: 'error', type: 'ClusterNotFoundException' } },
+    ],
+    expect: 'nothing',
+    error: /ecs:DescribeTasks/,
+  },
+  {
+    id: 'GetParameter: answer without Parameter.Value',
+    api: 'GetParameter',
+    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Value: undefined } })),
+    expect: 'nothing',
+    error: /ssm:GetParameter/,
+  },
+  {
+    id: 'GetParameter: answer without Parameter.Version',
+    api: 'GetParameter',
+    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Version: undefined } })),
+    expect: 'nothing',
+    error: /ssm:GetParameter/,
+  },
+  {
+    id: 'PutParameter: answer without Version, nothing stored',
+    api: 'PutParameter',
+    rules: answer('PutParameter', { Tier: 'Advanced' }),
+    expect: 'nothing',
+    error: /ssm:PutParameter/,
+  },
+  {
+    id: 'PutParameter: TooManyUpdates once',
+    api: 'PutParameter',
+    rules: () => [{ api: 'PutParameter', calls: [1], fault: { kind: 'error', type: 'TooManyUpdates' } }],
+    expect: 'full',
+    error: /ssm:PutParameter/,
+  },
+  {
+    id: 'PutParameter: TooManyUpdates on every call',
+    api: 'PutParameter',
+    rules: () => [{ api: 'PutParameter', calls: { from: 1 }, fault: { kind: 'error', type: 'TooManyUpdates' } }],
+    expect: 'nothing',
+    error: /ssm:PutParameter/,
+  },
+];
+
+// Bad data: what the estate can hold that no peer set can be made from.
+const dataCases: FaultCase[] = [
+  {
+    id: 'data: every task in bridge/host network mode (no private IPv4)',
+    api: 'data',
+    rules: rewrite('DescribeTasks', { from: 1 }, bridgeMode('all')),
+    expect: 'nothing',
+    error: /awsvpc/,
+  },
+  {
+    id: 'data: one task in bridge/host network mode',
+    api: 'data',
+    rules: rewrite('DescribeTasks', [1], bridgeMode('first')),
+    expect: 'nothing',
+    error: /awsvpc/,
+  },
+  {
+    id: 'data: IPv6-only tasks',
+    api: 'data',
+    rules: rewrite('DescribeTasks', { from: 1 }, ipv6Only),
+    expect: 'nothing',
+    error: /IPv4|awsvpc/,
+  },
+  {
+    id: 'data: old-format task ARNs without ECS_CLUSTER',
+    api: 'data',
+    rules: () => [
+      ...rewrite('GetResources', { from: 1 }, oldArnPages)(),
+      ...rewrite('DescribeTasks', { from: 1 }, oldArnTasks)(),
+    ],
+    env: { ECS_CLUSTER: undefined },
+    expect: 'nothing',
+    error: /ECS_CLUSTER/,
+  },
+  {
+    id: 'data: old-format task ARNs with ECS_CLUSTER',
+    api: 'data',
+    rules: () => [
+      ...rewrite('GetResources', { from: 1 }, oldArnPages)(),
+      ...rewrite('DescribeTasks', { from: 1 }, oldArnTasks)(),
+    ],
+    expect: 'full',
+  },
+];
+
+// Configuration the cold start must refuse, and events that must cost no AWS call.
+const OTHER_ACCOUNT = `arn:aws:ecs:${REGION}:999999999999:cluster/${CLUSTER}`;
+const OTHER_REGION = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${CLUSTER}`;
+const configCases: FaultCase[] = [
+  {
+    id: 'config: ECS_CLUSTER is the ARN of a cluster in another account',
+    api: 'config',
+    rules: () => [],
+    env: { ECS_CLUSTER: OTHER_ACCOUNT },
+    expect: 'nothing',
+    error: /ECS_CLUSTER/,
+  },
+  {
+    id: 'config: ECS_CLUSTER is the ARN of a cluster in another Region',
+    api: 'config',
+    rules: () => [],
+    env: { ECS_CLUSTER: OTHER_REGION },
+    expect: 'nothing',
+    error: /ECS_CLUSTER/,
+  },
+  {
+    id: 'config: a TASK_TAGS key with a control character',
+    api: 'config',
+    rules: () => [],
+    // JSON's own escape: the key holds a BEL character once parsed.
+    env: { TASK_TAGS: '{"app\\u0007":"shop"}' },
+    expect: 'nothing',
+    error: /TASK_TAGS.*tag key/,
+  },
+  {
+    id: 'config: PEERS_PARAMETER longer than SSM allows in a parameter ARN',
+    api: 'config',
+    rules: () => [],
+    env: { PEERS_PARAMETER: `/ecs-peers/${'a'.repeat(990)}` },
+    expect: 'nothing',
+    error: /PEERS_PARAMETER/,
+  },
+  {
+    id: 'event: a task event of the same-named cluster in another account',
+    api: 'event',
+    rules: () => [],
+    event: taskEvent(OTHER_ACCOUNT),
+    expect: 'ignored',
+  },
+  {
+    id: 'event: a task event of the same-named cluster in another Region',
+    api: 'event',
+    rules: () => [],
+    event: taskEvent(OTHER_REGION),
+    expect: 'ignored',
+  },
+  {
+    id: 'event: 10,000 SQS messages, 9,999 of them bad',
+    api: 'event',
+    rules: () => [],
+    event: {
+      Records: Array.from({ length: 10_000 }, (_, index) => ({
+        eventSource: 'aws:sqs',
+        messageId: `message-${index.toString().padStart(5, '0')}-${'x'.repeat(8)}`,
+        body:
+          index === 0
+            ? JSON.stringify(taskEvent(`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`))
+            : 'not an event',
+      })),
+    },
+    expect: 'full',
+    boundedLogs: true,
+  },
+];
+
+/** Every case of the matrix. */
+export const FAULT_CASES: readonly FaultCase[] = [...transportCases, ...answerCases, ...dataCases, ...configCases];
+
+/** A scheduled run unless the case says otherwise. */
+export const eventOf = (faultCase: FaultCase): unknown => faultCase.event ?? SCHEDULED;
