@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { App } from 'aws-cdk-lib';
-import { loadTemplate, ROOT, type Template } from '../../scripts/local/cfnTemplate.js';
+import { loadTemplate, ROOT, type Template } from '../../testbed/cfnTemplate.js';
 import { app as exampleApp } from '../../docs/examples/serverless-repo/cdk/app.js';
 import { ECS_PEERS, ShopPeersStack } from '../../docs/examples/serverless-repo/cdk/peers-stack.js';
 import {

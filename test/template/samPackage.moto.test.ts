@@ -10,8 +10,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { load } from 'js-yaml';
-import { ROOT } from '../../scripts/local/cfnTemplate.js';
-import { startMoto, type MotoServer } from '../../scripts/local/moto.js';
+import { ROOT } from '../../testbed/cfnTemplate.js';
+import { startMoto, type MotoServer } from '../../testbed/motoServer.js';
 import { packageJson, pythonTool, runTool, sar } from './serverlessRepoFixtures.js';
 
 const BUCKET = 'ecs-peers-sar-artifacts';

@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../../scripts/local/cfnTemplate.js';
+import { ROOT } from '../../testbed/cfnTemplate.js';
 import { packageJson, sar, template } from './serverlessRepoFixtures.js';
 
 /** Semantic Versioning 2.0.0 (semver.org). */

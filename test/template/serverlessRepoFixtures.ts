@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadTemplate, ROOT, type Template } from '../../scripts/local/cfnTemplate.js';
+import { loadTemplate, ROOT, type Template } from '../../testbed/cfnTemplate.js';
 
 const run = promisify(execFile);
 
