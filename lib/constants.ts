@@ -66,11 +66,15 @@ export const DEFAULT_RUN_BUDGET_MS = 18_000;
  */
 export const WRITE_MIN_REMAINING_MS = REQUEST_TIMEOUT_MS;
 
-/** PutParameter attempts when SSM answers TooManyUpdates (a concurrent update of the same parameter). */
-export const PUT_PARAMETER_MAX_ATTEMPTS = 3;
+/**
+ * PutParameter attempts. The write retries by itself (not through the SDK) so that it re-reads the stored version
+ * before every attempt: throttling, TooManyUpdates (a concurrent update of the parameter), 5xx, timeouts, resets.
+ */
+export const PUT_PARAMETER_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
 
-/** First backoff after TooManyUpdates; doubled for each further attempt, with full jitter. */
+/** First backoff of a write; doubled for each further attempt up to PUT_PARAMETER_BACKOFF_MAX_MS, full jitter. */
 export const PUT_PARAMETER_BACKOFF_MS = 200;
+export const PUT_PARAMETER_BACKOFF_MAX_MS = 2000;
 
 /** How many items (message ids, ARNs, reasons) one log line or error message lists before it says "and N more". */
 export const LOG_LIST_MAX = 20;

@@ -2,15 +2,20 @@ import {
   GetParameterCommand,
   ParameterNotFound,
   PutParameterCommand,
-  TooManyUpdates,
   type ParameterTier,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { checkAnswer } from '../answer.js';
-import { PUT_PARAMETER_BACKOFF_MS, PUT_PARAMETER_MAX_ATTEMPTS, WRITE_MIN_REMAINING_MS } from '../constants.js';
+import {
+  PUT_PARAMETER_BACKOFF_MAX_MS,
+  PUT_PARAMETER_BACKOFF_MS,
+  PUT_PARAMETER_MAX_ATTEMPTS,
+  WRITE_MIN_REMAINING_MS,
+} from '../constants.js';
 import { ConflictError, InvalidResponseError, PublishError, RunDeadlineError } from '../errors.js';
 import { abortReason, awsCall, pause, type RunScope } from '../runScope.js';
+import { isRetryable, withoutSdkRetries } from './retry.js';
 
 /** A parameter's value as SSM holds it now. */
 export interface StoredValue {
@@ -64,13 +69,19 @@ const requireTimeToWrite = (scope: RunScope, name: string): void => {
   }
 };
 
+/** Full-jitter exponential backoff before write attempt `attempt + 1`. */
+const backoff = (attempt: number): number =>
+  Math.random() * Math.min(PUT_PARAMETER_BACKOFF_MAX_MS, PUT_PARAMETER_BACKOFF_MS * 2 ** (attempt - 1));
+
 /**
- * Overwrites the parameter with a new value, in the tier the value needs, unless it changed since the run read
- * it. Immediately before each attempt the stored version is read again: a different version means someone
- * published after this run's read, and their value (from a newer discovery, or the operator's) is kept. SSM has
- * no conditional put, so a write racing that re-read by milliseconds can still win; reserved concurrency 1 and
- * the run's deadline keep the function's own runs apart, and this check covers the CLI and manual puts.
- * TooManyUpdates (a concurrent update) is retried with backoff, re-checking the version first.
+ * Overwrites the parameter with a new value, in the tier the value needs, unless someone else changed it since
+ * the run read it. Immediately before each attempt the stored version is read again: a different version means
+ * someone published after this run's read, and their value (a newer discovery, or the operator's) is kept. The
+ * write is retried here, not by the SDK, so that no attempt goes out without that re-read; throttling,
+ * TooManyUpdates, 5xx, timeouts and resets are retried with backoff. An attempt whose answer was lost after SSM
+ * stored it shows up in the re-read as our own value, and counts as written. SSM has no conditional put, so a
+ * write racing that re-read by milliseconds can still win; reserved concurrency 1 and the run's deadline keep the
+ * function's own runs apart, and this check covers the CLI and manual puts.
  *
  * @param client - SSM client
  * @param name - parameter name
@@ -92,15 +103,16 @@ export const writeParameter = async (
 ): Promise<number> => {
   for (let attempt = 1; ; attempt += 1) {
     const stored = await readParameter(client, name, scope);
-    if (stored?.version !== readVersion) throw new ConflictError(name, readVersion, stored?.version);
+    if (stored?.version !== readVersion) {
+      if (stored?.value === value) return stored.version; // an earlier attempt of ours (or an equal set) was stored
+      throw new ConflictError(name, readVersion, stored?.version);
+    }
     requireTimeToWrite(scope, name);
     try {
-      const answer = await awsCall(scope, 'ssm:PutParameter', (abortSignal) =>
-        client.send(
-          new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier: tier, Overwrite: true }),
-          { abortSignal },
-        ),
+      const command = withoutSdkRetries(
+        new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier: tier, Overwrite: true }),
       );
+      const answer = await awsCall(scope, 'ssm:PutParameter', (abortSignal) => client.send(command, { abortSignal }));
       const written = checkAnswer(putAnswer, answer, name).Version!;
       if (written <= (readVersion ?? 0)) {
         throw new InvalidResponseError(
@@ -109,13 +121,12 @@ export const writeParameter = async (
       }
       return written;
     } catch (error) {
-      if (error instanceof TooManyUpdates && attempt < PUT_PARAMETER_MAX_ATTEMPTS) {
-        await pause(scope, Math.random() * PUT_PARAMETER_BACKOFF_MS * 2 ** (attempt - 1)).catch((reason: unknown) => {
-          throw new PublishError('ssm:PutParameter', name, { cause: reason });
-        });
-        continue;
+      if (!isRetryable(error) || attempt >= PUT_PARAMETER_MAX_ATTEMPTS) {
+        throw new PublishError('ssm:PutParameter', name, { cause: error });
       }
-      throw new PublishError('ssm:PutParameter', name, { cause: error });
+      await pause(scope, backoff(attempt)).catch((reason: unknown) => {
+        throw new PublishError('ssm:PutParameter', name, { cause: reason });
+      });
     }
   }
 };

@@ -9,6 +9,7 @@ import { createClients, HTTP_TIMEOUTS } from '../../lib/clients.js';
 import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../../lib/constants.js';
 import { DiscoveryError, RunDeadlineError } from '../../lib/errors.js';
 import { getTaskArns } from '../../lib/discover/index.js';
+import { writeParameter } from '../../lib/publish/index.js';
 import { startRun } from '../../lib/runScope.js';
 
 type Behaviour = (request: IncomingMessage, response: ServerResponse) => void;
@@ -142,5 +143,34 @@ describe('the production clients', () => {
     expect(error!.message).toMatch(
       /^tag:GetResources: RunDeadlineError: the run's time budget of 300 ms ran out during this call/,
     );
+  });
+
+  it('leave PutParameter retries to the write, which re-reads the version before each attempt', async () => {
+    const seen: string[] = [];
+    let puts = 0;
+    behaviours = [
+      (request, response) => {
+        const operation = String(request.headers['x-amz-target']).split('.')[1]!;
+        seen.push(operation);
+        response.writeHead(
+          operation === 'PutParameter' && puts++ === 0 ? 503 : operation === 'GetParameter' ? 400 : 200,
+          {
+            'content-type': 'application/x-amz-json-1.1',
+          },
+        );
+        response.end(
+          operation === 'GetParameter'
+            ? JSON.stringify({ __type: 'ParameterNotFound', message: 'none' })
+            : JSON.stringify(puts === 1 ? { __type: 'ServiceUnavailable', message: 'busy' } : { Version: 1 }),
+        );
+      },
+    ];
+    const scope = startRun();
+    const version = await writeParameter(clients().ssm, '/ecs-peers/shop', 'v', 'Standard', undefined, scope).finally(
+      scope.end,
+    );
+    expect(version).toBe(1);
+    expect(seen).toEqual(['GetParameter', 'PutParameter', 'GetParameter', 'PutParameter']);
+    expect(scope.calls).toEqual({ 'ssm:GetParameter': 2, 'ssm:PutParameter': 2 });
   });
 });

@@ -117,13 +117,46 @@ describe('writeParameter', () => {
     expect(report.apiCalls).toMatchObject({ 'ssm:PutParameter': 3, 'ssm:GetParameter': 4 });
   });
 
-  it('gives up after 3 TooManyUpdates with a PublishError naming it', async () => {
+  it('gives up after 5 TooManyUpdates with a PublishError naming it', async () => {
     ssm.on(PutParameterCommand).rejects(new TooManyUpdates({ message: 'concurrent updates', $metadata: {} }));
     const error = await run();
     expect(error.message).toBe(
       'ssm:PutParameter on /ecs-peers/shop failed (TooManyUpdates: concurrent updates); the parameter keeps its last value',
     );
-    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(3);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(5);
+  });
+
+  it('counts as written an attempt whose answer was lost after SSM stored the value', async () => {
+    const stored = serveParameter(encodePeerSet([]), 2);
+    ssm.on(PutParameterCommand).callsFake(async (input: { Value: string }) => {
+      Object.assign(stored, { value: input.Value, version: stored.version + 1 });
+      throw Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
+    });
+    const report = await reconcile(newClients(), config, scheduled);
+    expect(report).toMatchObject({ written: true, version: 3 });
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+  });
+
+  it('re-reads the version before a retried attempt and keeps a value written in between', async () => {
+    const stored = serveParameter(encodePeerSet([]), 2);
+    ssm.on(PutParameterCommand).callsFake(async () => {
+      Object.assign(stored, { value: encodePeerSet(['shop@10.7.7.7']), version: 3 }); // the CLI, meanwhile
+      throw Object.assign(new Error('unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+    });
+    const error = await run();
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+    expect(stored.value).toBe(encodePeerSet(['shop@10.7.7.7']));
+  });
+
+  it('does not retry a write the client got wrong (AccessDenied)', async () => {
+    ssm
+      .on(PutParameterCommand)
+      .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    expect((await run()).message).toMatch(
+      /^ssm:PutParameter on \/ecs-peers\/shop failed \(AccessDeniedException: no\)/,
+    );
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
   });
 
   it('does not start a write with less than one request timeout left before the deadline', async () => {
