@@ -29,6 +29,8 @@ export interface Outcome {
   errorMetric: boolean;
   /** AWS calls the proxy saw, per operation. */
   awsCalls: Record<string, number>;
+  /** Calls the case's faults hit: none would make the case prove nothing. */
+  faulted: number;
   /** The longest log line, in bytes. */
   longestLogLine: number;
   output: string;
@@ -94,6 +96,7 @@ export const runCase = async (bed: FaultBed, faultCase: FaultCase, options: Matr
         .filter((line) => !/^(RESULT|FAILED) /.test(line))
         .map((line) => Buffer.byteLength(line)),
     ),
+    faulted: proxy.calls().filter((call) => call.fault !== undefined).length,
     output: run.output,
   };
 };
@@ -133,6 +136,8 @@ export const runMatrix = async (
 export const brokenPromises = (outcome: Outcome): string[] => {
   const { faultCase, stored, failure } = outcome;
   const problems: string[] = [];
+  if (outcome.faulted === 0 && faultCase.rules().length > 0)
+    problems.push('no call met the fault: the case proves nothing');
   if (outcome.hung) problems.push(`hung (${outcome.ms} ms)`);
   if (stored === 'partial' || stored === 'empty' || stored === 'other') problems.push(`published a ${stored} set`);
   if (faultCase.boundedLogs && outcome.longestLogLine > LOG_EVENT_MAX_BYTES) {

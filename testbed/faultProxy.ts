@@ -70,6 +70,8 @@ export interface FaultProxy {
   calls: () => readonly ProxiedCall[];
   /** How many calls of `api` arrived since the last `plan`. */
   count: (api: string) => number;
+  /** How many calls of `api` a `hold` fault holds with moto's answer in hand (moto has acted on them). */
+  held: (api: string) => number;
   stop: () => Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
   let rules: readonly FaultRule[] = [];
   let log: ProxiedCall[] = [];
   let counters = new Map<string, number>();
+  let held = new Map<string, number>();
   const sockets = new Set<Socket>();
 
   const forwardNow = async (request: IncomingMessage, body: Buffer): Promise<Forwarded> => {
@@ -234,6 +237,7 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
         return send(response, answer.status, answer.headers, JSON.stringify(rewritten));
       }
       case 'hold':
+        held.set(api, (held.get(api) ?? 0) + 1);
         await fault.release;
         return send(response, answer.status, answer.headers, answer.body);
     }
@@ -259,9 +263,11 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
       pages.clear();
       log = [];
       counters = new Map();
+      held = new Map();
     },
     calls: () => log,
     count: (api) => counters.get(api) ?? 0,
+    held: (api) => held.get(api) ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -17,8 +17,8 @@ export interface Race {
   id: string;
   /** A's proxy rules, given the promise that lets A go. */
   holdA: (release: Promise<void>) => FaultRule[];
-  /** The API call A must have reached before the estate changes and B runs. */
-  heldAt: { api: string; calls: number };
+  /** The API call A must have reached before the estate changes and B runs (`arrived`: at the proxy, not answered). */
+  heldAt: { api: string; calls: number; arrived?: boolean };
   /** A's function timeout: short when A's invocation is to end mid-flight. */
   timeoutMsA?: number;
   /** Wait for A's invocation to end (middy's timeout) before B runs. */
@@ -60,7 +60,7 @@ export const RACES: readonly Race[] = [
   {
     id: 'invocation ends mid-flight (middy timeout) while its PutParameter is stalled',
     holdA: (release) => [{ api: 'PutParameter', calls: { from: 1 }, fault: { kind: 'gate', open: release } }],
-    heldAt: { api: 'PutParameter', calls: 1 },
+    heldAt: { api: 'PutParameter', calls: 1, arrived: true },
     timeoutMsA: 10_000,
     waitForAnswerA: true,
   },
@@ -160,7 +160,10 @@ export const runRace = async (bed: FaultBed, race: Race): Promise<RaceOutcome> =
         killAfterMs: bed.functionTimeoutMs + 10_000,
       });
   try {
-    await until(`A reaching ${race.heldAt.api}`, () => proxyA.count(race.heldAt.api) >= race.heldAt.calls, 15_000);
+    // A held answer must be in hand (moto answered it before the estate changes); a gated request only arrived.
+    const reached = () =>
+      Math.max(proxyA.held(race.heldAt.api), race.heldAt.arrived ? proxyA.count(race.heldAt.api) : 0);
+    await until(`A reaching ${race.heldAt.api}`, () => reached() >= race.heldAt.calls, 15_000);
     if (race.waitForAnswerA) {
       const answer = await a.answered;
       outcome.a = { ...(answer.failure ? { failure: `${answer.failure.name}: ${answer.failure.message}` } : {}) };

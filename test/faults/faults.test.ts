@@ -101,6 +101,11 @@ describe('the matrix', () => {
     expect(new Set(FAULT_CASES.map((faultCase) => faultCase.id)).size).toBe(FAULT_CASES.length);
   });
 
+  it("meets every case's fault on at least one call (no case passes for want of its fault)", () => {
+    const missed = [...outcomes.values()].filter((found) => found.faultCase.rules().length > 0 && found.faulted === 0);
+    expect(missed.map((found) => found.faultCase.id)).toEqual([]);
+  });
+
   it('never publishes a partial or empty set, whatever the case', () => {
     const bad = [...outcomes.values()].filter((found) => ['partial', 'empty', 'other'].includes(found.stored));
     expect(bad.map((found) => `${found.faultCase.id}: ${found.stored}`)).toEqual([]);
