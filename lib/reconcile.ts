@@ -1,8 +1,8 @@
 import type { Clients } from './clients.js';
 import type { Config } from './config.js';
 import { describeTasks, getTaskArns, groupByCluster, peersOf } from './discover/index.js';
-import { buildPeerSet, decodePeerSet, diffPeerSets, encodePeerSet } from './peerSet/index.js';
-import { readParameter, tierFor, writeParameter } from './publish/index.js';
+import { buildPeerSet, diffPeerSets, peerSetValues } from './peerSet/index.js';
+import { publishValues, readParameter, readPublished } from './publish/index.js';
 import type { Report } from './report.js';
 import { startRun, type RunOptions } from './runScope.js';
 import type { Trigger } from './trigger/index.js';
@@ -38,13 +38,13 @@ export const reconcile = async (
     const { addresses, skipped } = peersOf(tasks);
     const { nodes } = buildPeerSet(config.nodeBasename, addresses);
 
-    const value = encodePeerSet(nodes);
-    const tier = tierFor(value); // a set too large to publish fails here, dry run or not, before any write
-    const published = stored === undefined ? [] : (decodePeerSet(stored.value) ?? []);
-    const changed = stored?.value !== value;
+    // v1 while it fits, else a v2 manifest and parts; a set too large for either fails here, before any write
+    const values = peerSetValues(config.nodeBasename, nodes);
+    const changed = stored?.value !== values.main;
     const write = (changed || trigger.force) && !trigger.dryRun;
+    const published = await readPublished(clients.ssm, config.peersParameter, stored, values, nodes, scope, write);
     const version = write
-      ? await writeParameter(clients.ssm, config.peersParameter, value, tier, stored?.version, scope)
+      ? await publishValues(clients.ssm, config.peersParameter, values, stored?.version, published.parts, scope)
       : stored?.version;
 
     return {
@@ -54,7 +54,7 @@ export const reconcile = async (
       parameter: config.peersParameter,
       peerCount: nodes.length,
       nodes,
-      ...diffPeerSets(published, nodes),
+      ...diffPeerSets(published.nodes, nodes),
       changed,
       written: write,
       ...(version === undefined ? {} : { version }),

@@ -1,2 +1,3 @@
 export { readParameter, writeParameter, type StoredValue } from './ssm.js';
 export { tierFor } from './tier.js';
+export { publishValues, readParts, readPublished, type PublishedSet, type StoredParts } from './parts.js';
