@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { HandlerResult } from '../lib/handler.js';
 import { DEMO_ESTATE, seedEstate } from '../testbed/seedEstate.js';
 import { startMoto } from '../testbed/motoServer.js';
+import { show } from './show.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_BUNDLE = path.join(root, 'dist/reconcile/index.mjs');
@@ -27,6 +28,7 @@ const USAGE = `usage:
   npm start                                   the demo on moto (same as: npm run cli -- demo)
   npm run cli -- run --parameter NAME --tags JSON --basename NAME [--cluster NAME] [--write] [--force] [--verbose]
       runs against the AWS account of your credentials (AWS_PROFILE, AWS_REGION ...); a dry run unless --write
+  npm run cli -- show --parameter NAME     prints the peer set NAME publishes, decoded and checked as a node reads it
   --bundle PATH runs another build of the handler than dist/reconcile/index.mjs`;
 
 /** Loads the built handler with the given configuration (the bundle reads its environment once, at import). */
@@ -164,6 +166,7 @@ const main = async (): Promise<void> => {
   const command = positionals[0] ?? 'demo';
   if (command === 'demo') await demo(values.verbose === true);
   else if (command === 'run') await runOnce(values);
+  else if (command === 'show') process.exitCode = (await show(values.parameter)) ? 0 : 1;
   else throw new Error(`unknown command ${command}\n${USAGE}`);
 };
 
