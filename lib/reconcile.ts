@@ -63,7 +63,11 @@ export const reconcile = async (
         : stored?.version;
     const cloudMapReport = cloudMap && (await writeCloudMap(clients.serviceDiscovery, cloudMap, trigger.dryRun, scope));
     const published =
-      ssm !== undefined ? (stored === undefined ? [] : (decodePeerSet(stored.value) ?? [])) : (cloudMap?.published ?? []);
+      ssm !== undefined
+        ? stored === undefined
+          ? []
+          : (decodePeerSet(stored.value) ?? [])
+        : (cloudMap?.published ?? []);
 
     return {
       trigger: trigger.kind,

@@ -43,7 +43,8 @@ export const listInstances = async (
         await awsCall(scope, API, (abortSignal) => client.send(new ListInstancesCommand(input), { abortSignal })),
         `page ${number}`,
       );
-      for (const { Id, Attributes } of answer.Instances ?? []) instances.push({ id: Id!, attributes: Attributes ?? {} });
+      for (const { Id, Attributes } of answer.Instances ?? [])
+        instances.push({ id: Id!, attributes: Attributes ?? {} });
       NextToken = answer.NextToken;
       if (!NextToken) return instances;
       if (seenTokens.has(NextToken)) {
