@@ -10,8 +10,12 @@ export const LIST_INSTANCES_PAGE_SIZE = 100;
  */
 export const LIST_INSTANCES_MAX_PAGES = 20;
 
-/** RegisterInstance / DeregisterInstance calls in flight at once in one run. */
-export const CLOUD_MAP_WRITE_CONCURRENCY = 5;
+/**
+ * RegisterInstance / DeregisterInstance calls in flight at once in one run. At about 100 ms a call, a first run
+ * registers 1,000 instances in about 10 s, inside the run's budget; a run cut short by its budget has registered
+ * what it could, and the next one goes on from there (ListInstances shows what is already there).
+ */
+export const CLOUD_MAP_WRITE_CONCURRENCY = 10;
 
 /** Attribute names; all but ECS_PEERS_NODE are the ones ECS itself sets when it registers tasks in Cloud Map. */
 export const ATTRIBUTE = {

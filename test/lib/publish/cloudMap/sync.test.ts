@@ -113,7 +113,7 @@ describe('the Cloud Map store', () => {
     expect(registeredNodes(service)).toEqual(nodesOf(tasks));
   });
 
-  it('keeps at most 5 register calls in flight', async () => {
+  it('keeps at most 10 register calls in flight', async () => {
     serveEstate(40);
     let inFlight = 0;
     let most = 0;
@@ -126,7 +126,7 @@ describe('the Cloud Map store', () => {
     });
     await reconcile(newClients(), cloudMapOnly, scheduled);
     expect(serviceDiscovery.commandCalls(RegisterInstanceCommand)).toHaveLength(40);
-    expect(most).toBe(5);
+    expect(most).toBe(10);
   });
 
   it('reports the would-be registrations and deregistrations of a dry run and sends no write', async () => {
