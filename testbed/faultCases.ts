@@ -7,7 +7,16 @@
 import type { Answer, Fault, FaultRule } from './faultProxy.js';
 import { CLUSTER, SCHEDULED } from './faultBed.js';
 import { CONFIG_CASES, DATA_CASES } from './faultInputs.js';
-import { answer, emptyPages, foreignTask, repeatToken, rewrite, tokenCycle, type Api } from './faultAnswers.js';
+import {
+  answer,
+  emptyPages,
+  foreignTask,
+  repeatPageToken,
+  repeatToken,
+  rewrite,
+  tokenCycle,
+  type Api,
+} from './faultAnswers.js';
 
 /** What a case promises. */
 export type Promised = 'full' | 'nothing' | 'full-or-nothing' | 'ignored';
@@ -88,11 +97,13 @@ const transportCases = (Object.keys(API_NAME) as Api[]).flatMap((api) =>
   })),
 );
 
+// Rewrites apply to every call of the API they concern: a rewritten answer on a slow moto may reach a client that
+// already timed out and retried, and the case would then prove nothing.
 const answerCases: FaultCase[] = [
   {
-    id: 'GetResources: page 2 repeats its own PaginationToken once',
+    id: 'GetResources: page 2 repeats its own PaginationToken',
     api: 'GetResources',
-    rules: () => repeatToken([2]),
+    rules: repeatPageToken,
     expect: 'nothing',
     error: /tag:GetResources/,
   },
@@ -127,7 +138,7 @@ const answerCases: FaultCase[] = [
   {
     id: 'GetResources: a page entry without ResourceARN',
     api: 'GetResources',
-    rules: rewrite('GetResources', [2], (page) => ({
+    rules: rewrite('GetResources', { from: 2 }, (page) => ({
       ...page,
       ResourceTagMappingList: [{ Tags: [] }, ...(page.ResourceTagMappingList ?? [])],
     })),
@@ -137,21 +148,21 @@ const answerCases: FaultCase[] = [
   {
     id: 'DescribeTasks: answers a task of the cluster nobody asked for',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [1], foreignTask(CLUSTER)),
+    rules: rewrite('DescribeTasks', { from: 1 }, foreignTask(CLUSTER)),
     expect: 'nothing',
     error: /ecs:DescribeTasks/,
   },
   {
     id: 'DescribeTasks: answers a task of another cluster',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [1], foreignTask('someone-else')),
+    rules: rewrite('DescribeTasks', { from: 1 }, foreignTask('someone-else')),
     expect: 'nothing',
     error: /ecs:DescribeTasks/,
   },
   {
     id: 'DescribeTasks: a task without taskArn',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [1], (a) => ({
+    rules: rewrite('DescribeTasks', { from: 1 }, (a) => ({
       ...a,
       tasks: (a.tasks ?? []).map((task: Answer, index: number) =>
         index === 0 ? { ...task, taskArn: undefined } : task,
@@ -163,7 +174,7 @@ const answerCases: FaultCase[] = [
   {
     id: 'DescribeTasks: a failure other than MISSING',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [2], (a) => {
+    rules: rewrite('DescribeTasks', { from: 1 }, (a) => {
       const [first, ...rest] = a.tasks ?? [];
       return { ...a, tasks: rest, failures: [{ arn: first?.taskArn, reason: 'ACCESS_DENIED', detail: 'injected' }] };
     }),
@@ -182,14 +193,14 @@ const answerCases: FaultCase[] = [
   {
     id: 'GetParameter: answer without Parameter.Value',
     api: 'GetParameter',
-    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Value: undefined } })),
+    rules: rewrite('GetParameter', { from: 1 }, (a) => ({ Parameter: { ...a.Parameter, Value: undefined } })),
     expect: 'nothing',
     error: /ssm:GetParameter/,
   },
   {
     id: 'GetParameter: answer without Parameter.Version',
     api: 'GetParameter',
-    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Version: undefined } })),
+    rules: rewrite('GetParameter', { from: 1 }, (a) => ({ Parameter: { ...a.Parameter, Version: undefined } })),
     expect: 'nothing',
     error: /ssm:GetParameter/,
   },
@@ -242,7 +253,7 @@ const answerCases: FaultCase[] = [
   {
     id: 'GetParameter: answer about another parameter',
     api: 'GetParameter',
-    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Name: '/someone/else' } })),
+    rules: rewrite('GetParameter', { from: 1 }, (a) => ({ Parameter: { ...a.Parameter, Name: '/someone/else' } })),
     expect: 'nothing',
     error: /ssm:GetParameter/,
   },
