@@ -188,6 +188,13 @@ defmodule EcsPeers.MeshTest do
       assert {%{disconnect: [@b]}, _} = plan.(mesh, 71_000)
     end
 
+    test "a member with prune: false keeps a dropped node connected (the no-flap guarantee needs prune on every member)" do
+      mesh = read([@me, @a, @b], 0) |> read([@me, @a], 1_000)
+
+      assert {%{disconnect: [], connect: []}, _} =
+               Mesh.plan(mesh, input([@a, @b], 1_000, prune: false))
+    end
+
     test "a pruned stray is cut again at once when it reconnects" do
       mesh = read([@me, @a], 0)
       {_, mesh} = Mesh.plan(mesh, input([@a, @stray], 0))
