@@ -1,39 +1,38 @@
 defmodule EcsPeers.PeerSet.V2 do
   @moduledoc """
   The v2 peer-set format on SSM (pure: no processes, no AWS), for sets that no longer fit
-  one v1 value. The format is specified in the repository's notes and the README; in
-  short:
+  one v1 value. The specification is the repository's `ssm-v2-format` note (the writer
+  is the TypeScript reconciler's `lib/peerSet/v2.ts`); in short:
 
-    * the main parameter holds a small manifest,
-      `{"version":2,"basename":"shop","count":N,"digest":"<sha256 hex>",
-      "encoding":"ipv4-delta-varint","parts":K}`, where the digest is the SHA-256 of the
-      sorted node names joined by `"\\n"`;
-    * the parts are the parameters `NAME/part/0` .. `NAME/part/K-1` (K <= 10, read
-      with one `GetParameters`), each `<first 16 hex chars of the digest>:<base64>`;
-    * the base64-decoded chunks, concatenated in order, are the sorted IPv4 addresses as
-      unsigned 32-bit integers: the first one as an unsigned LEB128 varint, then each
-      difference to the previous one as a varint. Node name = `basename@a.b.c.d`.
+    * the main parameter `NAME` holds a manifest,
+      `{"version":2,"encoding":"ipv4-delta-varint","basename":"shop","count":N,
+      "digest":"<sha256 hex>","parts":["<16 hex>", ...]}`, where the digest is the
+      SHA-256 of the node names sorted as byte strings and joined by `"\n"`, and
+      `parts[i]` the first 16 hex characters of the SHA-256 of part i's value;
+    * part i is the parameter `NAME/part/i` (a leading `/` added to a NAME without
+      one), at most 10 of them, read with one `GetParameters`;
+    * the parts' values, concatenated in order, are standard base64 (with padding) of
+      the sorted IPv4 addresses as unsigned 32-bit integers: the first as an unsigned
+      LEB128 varint, then each difference to the previous one (>= 1). Node name =
+      `basename@a.b.c.d`.
 
-  The writer puts the parts first and the manifest last. A reader that finds a part
-  missing, one carrying another set's digest prefix, a payload that does not decode, a
-  count that differs or a digest that does not match has met a set being rewritten (or
-  a broken one): `assemble/2` says which, and the caller keeps what it has.
+  The writer puts every part before the manifest that names their hashes. A reader that
+  finds a part missing or with another hash (parts of two runs: a torn set), a payload
+  that does not decode to `count` addresses, or a digest that does not match, has met a
+  set being rewritten (or a broken one): `assemble/2` says which, and the caller keeps
+  what it has and tries again at its next read.
 
   Node names made here are strings; they become atoms only in `EcsPeers.PeerSet`.
   """
 
   @max_parts 10
-  # A sanity bound on the manifest's count: 10 parts of 8,192 characters hold at most
-  # about 61,000 one-byte varints.
-  @max_count 100_000
   @encoding "ipv4-delta-varint"
-  @prefix_length 16
 
   @type manifest :: %{
           basename: String.t(),
           count: non_neg_integer(),
           digest: String.t(),
-          parts: non_neg_integer()
+          parts: [String.t()]
         }
 
   @doc "True when a decoded JSON value is a v2 manifest (of any shape): `version` is 2."
@@ -42,17 +41,18 @@ defmodule EcsPeers.PeerSet.V2 do
   def manifest?(_), do: false
 
   @doc """
-  Checks a decoded v2 manifest. Returns `{:ok, manifest}` or `{:error, reason}` for a
-  manifest no v2 writer makes (`{:bad_manifest, field}` or
-  `{:unsupported_encoding, text}`): that is a malformed value, not a set mid-write.
+  Checks a decoded v2 manifest (any key order; unknown keys ignored). Returns
+  `{:ok, manifest}` or `{:error, reason}` for a manifest no v2 writer makes
+  (`{:bad_manifest, field}` or `{:unsupported_encoding, text}`).
   """
   @spec manifest(map()) :: {:ok, manifest()} | {:error, term()}
   def manifest(%{"version" => 2} = doc) do
-    with {:ok, basename} <- field(doc, "basename", &EcsPeers.PeerSet.valid_basename?/1),
-         {:ok, count} <- field(doc, "count", &(is_integer(&1) and &1 in 0..@max_count)),
-         {:ok, digest} <- field(doc, "digest", &hex64?/1),
-         {:ok, parts} <- field(doc, "parts", &(is_integer(&1) and &1 in 0..@max_parts)),
-         :ok <- encoding(doc["encoding"]) do
+    with :ok <- encoding(doc["encoding"]),
+         {:ok, basename} <- field(doc, "basename", &EcsPeers.PeerSet.valid_basename?/1),
+         {:ok, count} <- field(doc, "count", &(is_integer(&1) and &1 >= 0)),
+         {:ok, digest} <- field(doc, "digest", &hex?(&1, 64)),
+         {:ok, parts} <- field(doc, "parts", &part_hashes?/1),
+         true <- parts == [] == (count == 0) || {:error, {:bad_manifest, "parts"}} do
       {:ok, %{basename: basename, count: count, digest: digest, parts: parts}}
     end
   end
@@ -71,63 +71,61 @@ defmodule EcsPeers.PeerSet.V2 do
 
   defp encoding(_other), do: {:error, {:bad_manifest, "encoding"}}
 
-  defp hex64?(text), do: is_binary(text) and text =~ ~r/\A[0-9a-f]{64}\z/
+  defp part_hashes?(parts),
+    do: is_list(parts) and length(parts) <= @max_parts and Enum.all?(parts, &hex?(&1, 16))
+
+  defp hex?(text, length),
+    do: is_binary(text) and byte_size(text) == length and text =~ ~r/\A[0-9a-f]+\z/
 
   @doc "The names of the parts a manifest refers to, in order."
   @spec part_names(String.t(), manifest()) :: [String.t()]
-  def part_names(_parameter, %{parts: 0}), do: []
-
-  def part_names(parameter, %{parts: parts}),
-    do: for(i <- 0..(parts - 1), do: "#{parameter}/part/#{i}")
+  def part_names(parameter, %{parts: parts}) do
+    base = if String.starts_with?(parameter, "/"), do: parameter, else: "/" <> parameter
+    for {_hash, i} <- Enum.with_index(parts), do: "#{base}/part/#{i}"
+  end
 
   @doc """
   Assembles the set from the parts' values (in order; `nil` for a part that does not
-  exist). Returns `{:ok, names}` (the node names, sorted by address) or
+  exist). Returns `{:ok, names}` (the node names, sorted as byte strings) or
   `{:error, reason}`, the reason being one of `{:missing_part, i}`,
-  `{:part_of_another_set, i}`, `{:part_not_base64, i}`, `:payload_not_ipv4_deltas`,
-  `{:count_mismatch, decoded, expected}`, `:digest_mismatch` or
-  `{:parts_mismatch, given, expected}`.
+  `{:part_of_another_set, i}` (its hash is not the manifest's), `:payload_not_base64`,
+  `:payload_not_ipv4_deltas`, `{:count_mismatch, decoded, expected}` or
+  `:digest_mismatch`.
   """
   @spec assemble(manifest(), [String.t() | nil]) :: {:ok, [String.t()]} | {:error, term()}
-  def assemble(%{parts: parts} = manifest, values) when length(values) == parts do
-    with {:ok, payload} <- payload(manifest.digest, values),
+  def assemble(manifest, values) do
+    with :ok <- check_parts(manifest.parts, values, 0),
+         {:ok, payload} <- payload(values),
          {:ok, addresses} <- decode_payload(payload, manifest.count),
-         names = Enum.map(addresses, &name(manifest.basename, &1)),
-         :ok <- verify(names, manifest.digest) do
-      {:ok, names}
+         sorted = addresses |> Enum.map(&name(manifest.basename, &1)) |> Enum.sort(),
+         :ok <- verify(sorted, manifest.digest) do
+      {:ok, sorted}
     end
   end
 
-  def assemble(%{parts: parts}, values), do: {:error, {:parts_mismatch, length(values), parts}}
+  defp check_parts([], _values, _i), do: :ok
+  defp check_parts([_ | _], [], i), do: {:error, {:missing_part, i}}
+  defp check_parts([_ | _], [nil | _], i), do: {:error, {:missing_part, i}}
 
-  @doc """
-  The payload of the parts' values: each must carry the digest's first
-  #{@prefix_length} characters, then `:` and base64. `{:error, {:missing_part, i}}`,
-  `{:part_of_another_set, i}` or `{:part_not_base64, i}` otherwise.
-  """
-  @spec payload(String.t(), [String.t() | nil]) :: {:ok, binary()} | {:error, term()}
-  def payload(digest, values) do
-    with {:ok, chunks} <- chunks(values, binary_part(digest, 0, @prefix_length), 0, []),
-         do: {:ok, IO.iodata_to_binary(chunks)}
+  defp check_parts([hash | hashes], [value | values], i) when is_binary(value) do
+    if part_hash(value) == hash,
+      do: check_parts(hashes, values, i + 1),
+      else: {:error, {:part_of_another_set, i}}
   end
 
-  defp chunks([], _prefix, _i, acc), do: {:ok, Enum.reverse(acc)}
-  defp chunks([nil | _], _prefix, i, _acc), do: {:error, {:missing_part, i}}
+  @doc "What the manifest lists for a part: the first 16 hex characters of its SHA-256."
+  @spec part_hash(String.t()) :: String.t()
+  def part_hash(value),
+    do: :sha256 |> :crypto.hash(value) |> binary_part(0, 8) |> Base.encode16(case: :lower)
 
-  defp chunks([value | rest], prefix, i, acc) when is_binary(value) do
-    case value do
-      <<^prefix::binary-size(@prefix_length), ?:, chunk::binary>> ->
-        case Base.decode64(chunk, padding: false) do
-          {:ok, bytes} -> chunks(rest, prefix, i + 1, [bytes | acc])
-          :error -> {:error, {:part_not_base64, i}}
-        end
-
-      _ ->
-        {:error, {:part_of_another_set, i}}
+  @doc "The bytes of the concatenated part values (standard base64 with padding, strict)."
+  @spec payload([String.t()]) :: {:ok, binary()} | {:error, :payload_not_base64}
+  def payload(values) do
+    case values |> IO.iodata_to_binary() |> Base.decode64() do
+      {:ok, bytes} -> {:ok, bytes}
+      :error -> {:error, :payload_not_base64}
     end
   end
-
-  defp chunks([_ | _], _prefix, i, _acc), do: {:error, {:part_not_base64, i}}
 
   @doc """
   Decodes a payload: the first address as a varint, then the deltas. Strictly
@@ -182,14 +180,14 @@ defmodule EcsPeers.PeerSet.V2 do
     ])
   end
 
-  defp verify(names, digest) do
-    if digest(names) == digest, do: :ok, else: {:error, :digest_mismatch}
+  defp verify(sorted, digest) do
+    if sorted_digest(sorted) == digest, do: :ok, else: {:error, :digest_mismatch}
   end
 
   @doc "The digest of a set: SHA-256 (lower-case hex) of the sorted names joined by `\"\\n\"`."
   @spec digest([String.t()]) :: String.t()
-  def digest(names) do
-    sorted = Enum.sort(names)
-    :sha256 |> :crypto.hash(Enum.intersperse(sorted, "\n")) |> Base.encode16(case: :lower)
-  end
+  def digest(names), do: names |> Enum.sort() |> sorted_digest()
+
+  defp sorted_digest(sorted),
+    do: :sha256 |> :crypto.hash(Enum.intersperse(sorted, "\n")) |> Base.encode16(case: :lower)
 end
