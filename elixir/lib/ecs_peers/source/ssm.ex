@@ -66,7 +66,7 @@ defmodule EcsPeers.Source.SSM do
          names = V2.part_names(source.parameter, manifest),
          {:ok, values, source} <- get_parts(source, names),
          {:set, {:ok, entries}} <- {:set, V2.assemble(manifest, values)} do
-      source = %{source | format: :v2, parts: manifest.parts}
+      source = %{source | format: :v2, parts: length(manifest.parts)}
       took(source, %{version: version, hash: hash, value: {:entries, entries}})
     else
       {:manifest, {:error, why}} -> {:error, {:malformed_value, version, why}, source}
