@@ -1,7 +1,8 @@
 defmodule EcsPeers.PeerSet.V2Test do
   # The reader's v2 decoding against the reader's own test encoder; the TypeScript
   # writer's vectors are in v2_ts_test.exs.
-  use ExUnit.Case, async: true
+  # async: false: CPU-heavy (thousands of encodings), run apart from the timing-sensitive async tests.
+  use ExUnit.Case, async: false
 
   alias EcsPeers.JSON
   alias EcsPeers.PeerSet.V2

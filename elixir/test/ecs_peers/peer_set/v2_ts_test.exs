@@ -2,7 +2,8 @@ defmodule EcsPeers.PeerSet.V2TsTest do
   # Cross-language: the TypeScript reconciler's encoder (lib/peerSet, run by tsx) writes,
   # the Elixir reader (EcsPeers.Source.SSM, as a poller reads) decodes. Needs `npm ci` at
   # the repository root.
-  use ExUnit.Case, async: true
+  # async: false: CPU-heavy (thousands of encodings), run apart from the timing-sensitive async tests.
+  use ExUnit.Case, async: false
 
   alias EcsPeers.Source
   alias EcsPeers.Test.{TsEncoder, V2Encoder}
