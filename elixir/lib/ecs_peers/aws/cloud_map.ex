@@ -21,10 +21,12 @@ defmodule EcsPeers.AWS.CloudMap do
     :region,
     :endpoint,
     :env,
+    :timeout,
     credentials: nil,
-    timeout: 5000,
     container_host: nil,
-    clock_offset: 0
+    clock_offset: 0,
+    # Until an AWS answer has checked the clock (EcsPeers.AWS.Credentials).
+    clock_checked?: false
   ]
 
   @type t :: %__MODULE__{
@@ -34,7 +36,8 @@ defmodule EcsPeers.AWS.CloudMap do
           credentials: Credentials.cache(),
           timeout: pos_integer(),
           container_host: String.t() | nil,
-          clock_offset: Clock.offset()
+          clock_offset: Clock.offset(),
+          clock_checked?: boolean()
         }
 
   @type instance :: %{instance_id: String.t(), attributes: %{String.t() => String.t()}}
@@ -53,7 +56,8 @@ defmodule EcsPeers.AWS.CloudMap do
       region: region,
       endpoint: Request.endpoint(env, variables, "data-servicediscovery", region),
       env: env,
-      timeout: Keyword.get(opts, :timeout, 5000),
+      timeout:
+        Keyword.get_lazy(opts, :timeout, fn -> EcsPeers.Options.default(:http_timeout) end),
       container_host: opts[:container_host]
     }
   end

@@ -34,7 +34,11 @@ defmodule EcsPeers.AWS.Request do
 
   defp call(client, request, skew_retries) do
     cred_opts =
-      [timeout: client.timeout, now: Clock.now(client.clock_offset)] ++
+      [
+        timeout: client.timeout,
+        now: Clock.now(client.clock_offset),
+        clock_checked?: client.clock_checked?
+      ] ++
         if client.container_host, do: [container_host: client.container_host], else: []
 
     case Credentials.fetch(client.env, client.credentials, cred_opts) do
@@ -98,6 +102,8 @@ defmodule EcsPeers.AWS.Request do
 
   # As the AWS SDKs do, every answer's Date header may correct the clock, not only errors.
   defp learn_clock(client, headers) do
+    client = %{client | clock_checked?: true}
+
     case Clock.offset_from(headers, client.clock_offset) do
       {:corrected, offset} ->
         log_clock(client.endpoint, offset)

@@ -29,10 +29,12 @@ defmodule EcsPeers.AWS.SSM do
     :region,
     :endpoint,
     :env,
+    :timeout,
     credentials: nil,
-    timeout: 5000,
     container_host: nil,
-    clock_offset: 0
+    clock_offset: 0,
+    # Until an AWS answer has checked the clock (EcsPeers.AWS.Credentials).
+    clock_checked?: false
   ]
 
   @type t :: %__MODULE__{
@@ -42,7 +44,8 @@ defmodule EcsPeers.AWS.SSM do
           credentials: Credentials.cache(),
           timeout: pos_integer(),
           container_host: String.t() | nil,
-          clock_offset: Clock.offset()
+          clock_offset: Clock.offset(),
+          clock_checked?: boolean()
         }
 
   @type parameter :: %{version: integer(), value: String.t()}
@@ -63,7 +66,8 @@ defmodule EcsPeers.AWS.SSM do
       endpoint:
         Request.endpoint(env, ["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"], "ssm", region),
       env: env,
-      timeout: Keyword.get(opts, :timeout, 5000),
+      timeout:
+        Keyword.get_lazy(opts, :timeout, fn -> EcsPeers.Options.default(:http_timeout) end),
       container_host: opts[:container_host]
     }
   end
