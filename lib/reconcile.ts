@@ -2,6 +2,7 @@ import type { Clients } from './clients.js';
 import type { Config } from './config.js';
 import { describeTasks, getTaskArns, groupByCluster, peersOf } from './discover/index.js';
 import { buildPeerSet, decodePeerSet, diffPeerSets, encodePeerSet } from './peerSet/index.js';
+import { peerInstances, readCloudMap, writeCloudMap } from './publish/cloudMap/index.js';
 import { readParameter, tierFor, writeParameter } from './publish/index.js';
 import type { Report } from './report.js';
 import { startRun, type RunOptions } from './runScope.js';
@@ -31,33 +32,58 @@ export const reconcile = async (
   const scope = startRun(options);
   const started = scope.now();
   try {
-    const stored = await readParameter(clients.ssm, config.peersParameter, scope);
+    const ssm = config.peersParameter;
+    const stored = ssm === undefined ? undefined : await readParameter(clients.ssm, ssm, scope);
     const tagged = await getTaskArns(clients.tagging, config.taskTags, scope);
     const byCluster = groupByCluster(tagged, config.cluster);
     const { tasks, missing } = await describeTasks(clients.ecs, byCluster, scope);
     const { addresses, skipped } = peersOf(tasks);
     const { nodes } = buildPeerSet(config.nodeBasename, addresses);
 
+    // Every check and read comes before the first write: a set too large for a store, or a failed
+    // ListInstances, fails the run with nothing written anywhere.
     const value = encodePeerSet(nodes);
-    const tier = tierFor(value); // a set too large to publish fails here, dry run or not, before any write
-    const published = stored === undefined ? [] : (decodePeerSet(stored.value) ?? []);
-    const changed = stored?.value !== value;
-    const write = (changed || trigger.force) && !trigger.dryRun;
-    const version = write
-      ? await writeParameter(clients.ssm, config.peersParameter, value, tier, stored?.version, scope)
-      : stored?.version;
+    const tier = ssm === undefined ? undefined : tierFor(value);
+    const cloudMap =
+      config.cloudMapServiceId === undefined
+        ? undefined
+        : await readCloudMap(
+            clients.serviceDiscovery,
+            config.cloudMapServiceId,
+            peerInstances(tasks, config.nodeBasename, config.region),
+            trigger.force,
+            scope,
+          );
+
+    const ssmChanged = ssm !== undefined && stored?.value !== value;
+    const ssmWrite = ssm !== undefined && (ssmChanged || trigger.force) && !trigger.dryRun;
+    const version =
+      ssmWrite && tier !== undefined
+        ? await writeParameter(clients.ssm, ssm, value, tier, stored?.version, scope)
+        : stored?.version;
+    const cloudMapReport = cloudMap && (await writeCloudMap(clients.serviceDiscovery, cloudMap, trigger.dryRun, scope));
+    const published =
+      ssm !== undefined
+        ? stored === undefined
+          ? []
+          : (decodePeerSet(stored.value) ?? [])
+        : (cloudMap?.published ?? []);
 
     return {
       trigger: trigger.kind,
       dryRun: trigger.dryRun,
       force: trigger.force,
-      parameter: config.peersParameter,
+      ...(ssm === undefined ? {} : { parameter: ssm }),
       peerCount: nodes.length,
       nodes,
       ...diffPeerSets(published, nodes),
-      changed,
-      written: write,
+      changed: ssmChanged || cloudMap?.plan.changed === true,
+      written: ssmWrite || cloudMapReport?.written === true,
       ...(version === undefined ? {} : { version }),
+      stores: {
+        ...(ssm === undefined ? {} : { ssm: { parameter: ssm, written: ssmWrite } }),
+        ...(cloudMapReport === undefined ? {} : { cloudMap: cloudMapReport }),
+      },
       tasks: {
         tagged: tagged.length,
         inCluster: [...byCluster.values()].reduce((sum, arns) => sum + arns.length, 0),

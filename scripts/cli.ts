@@ -1,173 +1,120 @@
 /**
  * ecs-peers command line.
  *
- *   demo   start moto server on loopback, seed a demo ECS estate, run the built reconciler against it,
- *          then stop a task and start another and run again, printing the peer set and what changed.
+ *   demo   start moto server on loopback, seed a demo ECS estate, run the built reconciler against it, start a
+ *          BEAM node per published task that connects to the others, then stop a task, start another and
+ *          run again, printing the peer set, what changed and who is connected to whom.
  *   run    run the built reconciler once against real AWS with your credentials: a dry run unless --write.
  *
  * Both import dist/reconcile/index.mjs (`npm run build`), the same bundle the Lambda runs.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { HandlerResult } from '../lib/handler.js';
-import { DEMO_ESTATE, seedEstate } from '../testbed/seedEstate.js';
-import { startMoto } from '../testbed/motoServer.js';
+import { context, DEFAULT_BUNDLE, loadHandler } from './cli/bundle.js';
+import { demo } from './cli/demo.js';
+import { hintFor } from './cli/hints.js';
+import { printReport } from './cli/report.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_BUNDLE = path.join(root, 'dist/reconcile/index.mjs');
+const USAGE = `usage: npm run cli -- COMMAND [OPTIONS]
 
-type Handler = (event: unknown, context: object) => Promise<HandlerResult>;
+commands:
+  demo     the reconciler on moto server (a local AWS stand-in), then a BEAM cluster that reads what it
+           published (needs root for the network namespaces; otherwise only the reconciler part runs)
+             --cluster       fail unless the cluster part can run     --no-cluster   skip the cluster part
+  run      one run against the AWS account of your credentials (AWS_PROFILE, AWS_REGION, ...):
+           a dry run that writes nothing unless --write
+             --parameter NAME   the SSM parameter, e.g. /ecs-peers/shop          (required)
+             --tags JSON        the tasks' tags, e.g. '{"app":"shop"}'           (required)
+             --basename NAME    node name part before @, e.g. shop               (required)
+             --cluster NAME     only tasks of this ECS cluster
+             --write            publish the set          --force   write even if unchanged
+  help     this text (also --help, -h)
 
-const USAGE = `usage:
-  npm start                                   the demo on moto (same as: npm run cli -- demo)
-  npm run cli -- run --parameter NAME --tags JSON --basename NAME [--cluster NAME] [--write] [--force] [--verbose]
-      runs against the AWS account of your credentials (AWS_PROFILE, AWS_REGION ...); a dry run unless --write
-  --bundle PATH runs another build of the handler than dist/reconcile/index.mjs`;
+options of both: --verbose (the reconciler's log lines), --bundle PATH (another build than dist/reconcile/index.mjs)
 
-/** Loads the built handler with the given configuration (the bundle reads its environment once, at import). */
-const loadHandler = async (
-  env: Record<string, string>,
-  verbose: boolean,
-  bundle = DEFAULT_BUNDLE,
-): Promise<Handler> => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build first`);
-  Object.assign(process.env, env);
-  if (!verbose) {
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  }
-  const module = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
-  return module.handler;
-};
+examples:
+  npm start                                   the demo (npm run build, then npm run cli -- demo)
+  AWS_PROFILE=prod AWS_REGION=eu-west-1 npm run cli -- run --parameter /ecs-peers/shop --tags '{"app":"shop"}' --basename shop`;
 
-const context = { awsRequestId: 'cli', functionName: 'ecs-peers-cli' };
+/** A mistake on the command line: printed with the usage, exit code 2. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
 
-const printReport = (title: string, report: HandlerResult): void => {
-  console.log(`\n== ${title}`);
-  console.log(`peer set (${report.nodes.length} nodes):`);
-  for (const node of report.nodes) {
-    const mark = report.added.includes(node) ? '+' : ' ';
-    console.log(`  ${mark} ${node}`);
-  }
-  for (const node of report.removed) console.log(`  - ${node}`);
-  const calls = Object.entries(report.apiCalls).map(([api, count]) => `${api} ${count}`);
-  const rows: [string, string][] = [
-    ['trigger', report.trigger + (report.dryRun ? ' (dry run)' : '') + (report.force ? ' (forced)' : '')],
-    [
-      'tasks',
-      `${report.tasks.tagged} tagged, ${report.tasks.inCluster} in cluster, skipped ${JSON.stringify(report.tasks.skipped)}`,
-    ],
-    ['added / removed', `${report.added.length} / ${report.removed.length}`],
-    ['changed / written', `${report.changed} / ${report.written}`],
-    ['parameter', `${report.parameter}${report.version === undefined ? '' : ` (version ${report.version})`}`],
-    ['AWS calls', calls.join(', ') || 'none'],
-    ['duration', `${report.durationMs} ms`],
-  ];
-  for (const [name, value] of rows) console.log(`  ${name.padEnd(18)} ${value}`);
-};
+const OPTIONS = {
+  parameter: { type: 'string' },
+  tags: { type: 'string' },
+  cluster: { type: 'string' },
+  'no-cluster': { type: 'boolean' },
+  basename: { type: 'string' },
+  write: { type: 'boolean' },
+  force: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  bundle: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-const demo = async (verbose: boolean): Promise<void> => {
-  const moto = await startMoto();
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+const parse = (args: string[]) => {
+  // `demo --cluster` is a flag, `run --cluster NAME` a value: give the flag a value parseArgs accepts.
+  const argv = args[0] === 'demo' ? args.map((arg) => (arg === '--cluster' ? '--cluster=required' : arg)) : args;
   try {
-    const aws = {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'demo',
-      AWS_SECRET_ACCESS_KEY: 'demo',
-    };
-    Object.assign(process.env, aws);
-    console.log(`moto server on ${moto.endpoint}; seeding the demo estate:`);
-    const ecs = new ECSClient({});
-    const estate = await seedEstate(ecs, new EC2Client({}), DEMO_ESTATE);
-    for (const task of estate.tasks) {
-      const tags =
-        Object.entries(task.tags)
-          .map(([key, value]) => `${key}=${value}`)
-          .join(',') || '(untagged)';
-      console.log(
-        `  ${task.cluster.padEnd(13)} ${task.ip.padEnd(16)} ${(task.running ? 'RUNNING' : 'STOPPED').padEnd(8)} ${tags}`,
-      );
-    }
-    const config = {
-      PEERS_PARAMETER: '/ecs-peers/shop',
-      TASK_TAGS: '{"app":"shop","env":"prod"}',
-      ECS_CLUSTER: 'shop-prod',
-      NODE_BASENAME: 'shop',
-    };
-    console.log(`\nreconciler configuration: ${JSON.stringify(config)}`);
-    const handler = await loadHandler(config, verbose);
-
-    printReport(
-      'first run (scheduled event)',
-      await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, context),
+    return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message.replace(/\. To specify a positional.*/s, '') : String(error),
     );
-    printReport('second run, nothing changed', await handler({}, context));
-
-    const leaving = estate.tasks.find(
-      (task) => task.running && task.cluster === 'shop-prod' && task.tags.app === 'shop',
-    )!;
-    await estate.stop(leaving);
-    const [joining] = await estate.run({ cluster: 'shop-prod', count: 1, tags: { app: 'shop', env: 'prod' } });
-    console.log(`\nstopped the task at ${leaving.ip}; started a task at ${joining?.ip}`);
-    const taskEvent = {
-      source: 'aws.ecs',
-      'detail-type': 'ECS Task State Change',
-      detail: { clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-prod', lastStatus: 'STOPPED' },
-    };
-    printReport('after the task event', await handler(taskEvent, context));
-    const { Parameter } = await new SSMClient({}).send(new GetParameterCommand({ Name: config.PEERS_PARAMETER }));
-    console.log(
-      `\nwhat every node reads from ${config.PEERS_PARAMETER} (version ${Parameter?.Version}):\n  ${Parameter?.Value}`,
-    );
-  } finally {
-    await moto.stop();
   }
 };
 
-const runOnce = async (values: Record<string, string | boolean | undefined>): Promise<void> => {
-  const missing = ['parameter', 'tags', 'basename'].filter((name) => values[name] === undefined);
-  if (missing.length > 0) throw new Error(`missing --${missing.join(', --')}\n${USAGE}`);
+const bundleOf = (values: Values): string =>
+  values.bundle === undefined ? DEFAULT_BUNDLE : path.resolve(values.bundle);
+
+const runOnce = async (values: Values): Promise<void> => {
+  const missing = (['parameter', 'tags', 'basename'] as const).filter((name) => values[name] === undefined);
+  if (missing.length > 0) throw new UsageError(`run needs --${missing.join(', --')}`);
   const handler = await loadHandler(
     {
-      PEERS_PARAMETER: String(values.parameter),
-      TASK_TAGS: String(values.tags),
-      NODE_BASENAME: String(values.basename),
-      ...(values.cluster === undefined ? {} : { ECS_CLUSTER: String(values.cluster) }),
+      PEERS_PARAMETER: values.parameter!,
+      TASK_TAGS: values.tags!,
+      NODE_BASENAME: values.basename!,
+      ...(values.cluster === undefined ? {} : { ECS_CLUSTER: values.cluster }),
     },
     values.verbose === true,
-    values.bundle === undefined ? DEFAULT_BUNDLE : path.resolve(String(values.bundle)),
+    bundleOf(values),
   );
   const write = values.write === true;
-  const report = await handler({ dryRun: !write, force: values.force === true }, context);
-  printReport(write ? 'run' : 'dry run (pass --write to publish)', report);
+  try {
+    const report = await handler({ dryRun: !write, force: values.force === true }, context);
+    printReport(write ? 'run' : 'dry run: nothing written (pass --write to publish)', report);
+  } catch (error) {
+    const hint = hintFor(error);
+    if (hint === undefined) throw error;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n  fix: ${hint}`, { cause: error });
+  }
 };
 
-const main = async (): Promise<void> => {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      parameter: { type: 'string' },
-      tags: { type: 'string' },
-      cluster: { type: 'string' },
-      basename: { type: 'string' },
-      write: { type: 'boolean' },
-      force: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      bundle: { type: 'string' },
-    },
-  });
-  const command = positionals[0] ?? 'demo';
-  if (command === 'demo') await demo(values.verbose === true);
-  else if (command === 'run') await runOnce(values);
-  else throw new Error(`unknown command ${command}\n${USAGE}`);
+const main = async (args: string[]): Promise<void> => {
+  const { positionals, values } = parse(args);
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  if (command === 'demo') {
+    const cluster = values['no-cluster'] ? false : values.cluster === undefined ? undefined : true;
+    await demo({ verbose: values.verbose === true, cluster });
+  } else if (command === 'run') await runOnce(values);
+  else throw new UsageError(`unknown command ${command}`);
 };
 
-main().catch((error: unknown) => {
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`ecs-peers: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(`ecs-peers: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });

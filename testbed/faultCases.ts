@@ -5,7 +5,8 @@
  * good value), or either of the two (faults after which AWS may or may not have acted).
  */
 import type { Answer, Fault, FaultRule } from './faultProxy.js';
-import { CLUSTER, SCHEDULED } from './faultBed.js';
+import { CLUSTER, SCHEDULED, type Stored } from './faultBed.js';
+import { CLOUD_MAP_CASES, type CloudMapApi } from './faultCasesCloudMap.js';
 import { CONFIG_CASES, DATA_CASES } from './faultInputs.js';
 import {
   answer,
@@ -26,7 +27,11 @@ export interface FaultCase {
   /** Unique title, `API: fault`. */
   id: string;
   /** The API the fault hits (the table's row group): an AWS operation, or config / data / event. */
-  api: 'GetResources' | 'DescribeTasks' | 'GetParameter' | 'PutParameter' | 'data' | 'config' | 'event';
+  api: 'GetResources' | 'DescribeTasks' | 'GetParameter' | 'PutParameter' | CloudMapApi | 'data' | 'config' | 'event';
+  /** `cloudMap`: the run publishes to a Cloud Map service of its own (not to SSM), and is judged by its instances. */
+  store?: 'cloudMap';
+  /** What the store may hold after a failed run (default: only the last good value). */
+  leftAfterFailure?: readonly Stored[];
   /** The proxy's rules, made fresh for each run (some faults keep state across calls). */
   rules: () => FaultRule[];
   expect: Promised;
@@ -267,7 +272,13 @@ const answerCases: FaultCase[] = [
 ];
 
 /** Every case of the matrix. */
-export const FAULT_CASES: readonly FaultCase[] = [...transportCases, ...answerCases, ...DATA_CASES, ...CONFIG_CASES];
+export const FAULT_CASES: readonly FaultCase[] = [
+  ...transportCases,
+  ...answerCases,
+  ...CLOUD_MAP_CASES,
+  ...DATA_CASES,
+  ...CONFIG_CASES,
+];
 
 /** A scheduled run unless the case says otherwise. */
 export const eventOf = (faultCase: FaultCase): unknown => faultCase.event ?? SCHEDULED;

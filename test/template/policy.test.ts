@@ -8,7 +8,11 @@ import path from 'node:path';
 import { isWildcardOnlyAction, runSimulation } from '@cloud-copilot/iam-simulate';
 import { loadTemplate, resolveStack, ROOT, TEST_STACK } from '../../testbed/cfnTemplate.js';
 
-const stack = resolveStack(loadTemplate());
+// PeerStore both: the role holds every call the code makes (test/template/peerStore.test.ts proves each store alone).
+const stack = resolveStack(loadTemplate(), {
+  ...TEST_STACK,
+  parameters: { ...TEST_STACK.parameters, PeerStore: 'both' },
+});
 const { accountId, region } = TEST_STACK;
 
 interface Statement {
@@ -59,6 +63,9 @@ const CODE_CALLS: Record<string, Call> = {
   'ecs:DescribeTasks': { resource: taskArn(CLUSTER), context: { 'ecs:cluster': clusterArn(CLUSTER) } },
   'ssm:GetParameter': { resource: PARAMETER_ARN },
   'ssm:PutParameter': { resource: PARAMETER_ARN },
+  'servicediscovery:ListInstances': { resource: stack.arn('PeersService') },
+  'servicediscovery:RegisterInstance': { resource: stack.arn('PeersService') },
+  'servicediscovery:DeregisterInstance': { resource: stack.arn('PeersService') },
 };
 
 /** What Lambda itself does with the function's role: logging, the SQS event source, the failure destination. */
@@ -201,9 +208,12 @@ const roleStatements = rolePolicies.flatMap(({ policy }) => (policy as PolicyDoc
 const roleActions = new Set(roleStatements.flatMap((statement) => list(statement.Action)));
 
 describe('the reconciler role (template.yaml ReconcileRole)', () => {
-  it('finds the AWS calls in the code: tag:GetResources, ecs:DescribeTasks, ssm:GetParameter, ssm:PutParameter', () => {
+  it('finds the AWS calls in the code: tagging, ECS, SSM and Cloud Map', () => {
     expect([...codeActions.keys()].sort()).toEqual([
       'ecs:DescribeTasks',
+      'servicediscovery:DeregisterInstance',
+      'servicediscovery:ListInstances',
+      'servicediscovery:RegisterInstance',
       'ssm:GetParameter',
       'ssm:PutParameter',
       'tag:GetResources',
