@@ -3,10 +3,20 @@
  * per run (first run writes, the next finds nothing changed). moto's latency is not AWS's: read the calls
  * column as exact and the time column as the cost of our own code plus loopback HTTP.
  *
- *   npm run bench:reconcile [-- 10 100 250 350]
+ * With `--store cloudmap` (or `both`) the runs publish to a Cloud Map service too, a third run replaces five
+ * tasks, and the table gains the Cloud Map calls beside their floor: ceil(T/100) GetResources + ceil(Tc/100)
+ * DescribeTasks + ceil(I/100) ListInstances (at least one) + one call per changed instance, where T is the tagged
+ * tasks, Tc those of the cluster and I the instances registered before the run.
+ *
+ *   npm run bench:reconcile [-- 10 100 250 350] [-- --store ssm|cloudmap|both]
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  CreateHttpNamespaceCommand,
+  CreateServiceCommand,
+  ListNamespacesCommand,
+} from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
 import { createHandler, type HandlerResult } from '../lib/handler.js';
 import { seedEstate } from '../testbed/seedEstate.js';
@@ -14,14 +24,35 @@ import { startMoto } from '../testbed/motoServer.js';
 import { motoClients } from '../test/support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-const sizes = process.argv
-  .slice(2)
-  .map(Number)
-  .filter((size) => size > 0);
+const args = process.argv.slice(2);
+const store = args.includes('--store') ? args[args.indexOf('--store') + 1] : 'ssm';
+if (!['ssm', 'cloudmap', 'both'].includes(store ?? ''))
+  throw new Error(`--store must be ssm, cloudmap or both, not ${store}`);
+const ssm = store !== 'cloudmap';
+const cloudMap = store !== 'ssm';
+const sizes = args.map(Number).filter((size) => size > 0);
 const estates = sizes.length > 0 ? sizes : [10, 100, 250, 350];
 const context = { awsRequestId: 'bench', functionName: 'bench' } as Context;
 
 const rows: string[][] = [];
+
+/** Cloud Map calls of a run, the floor of all its calls, and all its calls (every call once, nothing retried). */
+function cloudMapColumns(report: HandlerResult, instancesBefore: number): string[] {
+  const calls = report.apiCalls;
+  const cloudMapCalls = Object.entries(calls)
+    .filter(([api]) => api.startsWith('servicediscovery:'))
+    .reduce((sum, [, count]) => sum + count, 0);
+  const written = report.stores.cloudMap!;
+  const floor =
+    Math.ceil(report.tasks.tagged / 100) +
+    Math.ceil(report.tasks.inCluster / 100) +
+    Math.max(1, Math.ceil(instancesBefore / 100)) +
+    written.registered.length +
+    written.deregistered.length;
+  const ssmCalls = (calls['ssm:GetParameter'] ?? 0) + (calls['ssm:PutParameter'] ?? 0);
+  const all = Object.values(calls).reduce((sum, count) => sum + count, 0) - ssmCalls;
+  return [String(cloudMapCalls), String(floor), String(all)];
+}
 for (const running of estates) {
   const moto = await startMoto();
   Object.assign(process.env, {
@@ -33,18 +64,39 @@ for (const running of estates) {
   try {
     const clients = motoClients();
     const stopped = Math.round(running / 10);
-    await seedEstate(clients.ecs, clients.ec2, [
+    const estate = await seedEstate(clients.ecs, clients.ec2, [
       { cluster: 'prod', count: running + stopped, tags: { app: 'shop' }, stopped },
       { cluster: 'other', count: 10, tags: { app: 'shop' } },
       { cluster: 'prod', count: 10 },
     ]);
+    let cloudMapServiceId: string | undefined;
+    if (cloudMap) {
+      await clients.serviceDiscovery.send(new CreateHttpNamespaceCommand({ Name: 'bench' }));
+      const { Namespaces } = await clients.serviceDiscovery.send(new ListNamespacesCommand({}));
+      const { Service } = await clients.serviceDiscovery.send(
+        new CreateServiceCommand({ Name: 'peers', NamespaceId: Namespaces![0]!.Id! }),
+      );
+      cloudMapServiceId = Service!.Id!;
+    }
     const handler = createHandler({
-      config: { peersParameter: '/bench/peers', taskTags: { app: ['shop'] }, cluster: 'prod', nodeBasename: 'shop' },
+      config: {
+        ...(ssm ? { peersParameter: '/bench/peers' } : {}),
+        ...(cloudMapServiceId ? { cloudMapServiceId } : {}),
+        taskTags: { app: ['shop'] },
+        cluster: 'prod',
+        nodeBasename: 'shop',
+      },
       clients,
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics(),
     });
-    for (const run of ['first (writes)', 'unchanged']) {
+    let instances = 0;
+    for (const run of ['first (writes)', 'unchanged', ...(cloudMap ? ['5 tasks replaced'] : [])]) {
+      if (run === '5 tasks replaced') {
+        const leaving = estate.tasks.filter((task) => task.running && task.cluster === 'prod').slice(0, 5);
+        for (const task of leaving) await estate.stop(task);
+        await estate.run({ cluster: 'prod', count: 5, tags: { app: 'shop' } });
+      }
       const started = performance.now();
       const report = (await handler({}, context)) as HandlerResult;
       const wall = performance.now() - started;
@@ -56,15 +108,26 @@ for (const running of estates) {
         String(calls['tag:GetResources'] ?? 0),
         String(calls['ecs:DescribeTasks'] ?? 0),
         String((calls['ssm:GetParameter'] ?? 0) + (calls['ssm:PutParameter'] ?? 0)),
+        ...(cloudMap ? cloudMapColumns(report, instances) : []),
         wall.toFixed(0),
       ]);
+      instances = report.stores.cloudMap?.instances ?? 0;
     }
   } finally {
     await moto.stop();
   }
 }
 
-const header = ['tagged tasks', 'peers', 'run', 'GetResources', 'DescribeTasks', 'SSM calls', 'time (ms)'];
+const header = [
+  'tagged tasks',
+  'peers',
+  'run',
+  'GetResources',
+  'DescribeTasks',
+  'SSM calls',
+  ...(cloudMap ? ['Cloud Map calls', 'floor (all calls)', 'all calls'] : []),
+  'time (ms)',
+];
 const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
 const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
 console.log(line(header));
