@@ -17,6 +17,18 @@ export const GET_RESOURCES_PAGE_SIZE = 100;
  */
 export const GET_RESOURCES_MAX_PAGES = 100;
 
+/** ListTasks page size (the API's maximum). */
+export const LIST_TASKS_PAGE_SIZE = 100;
+
+/** The most ListTasks pages one run reads: 10,000 running tasks, twice the 5,000 peers a set can hold. */
+export const LIST_TASKS_MAX_PAGES = 100;
+
+/**
+ * How many runs of one execution environment may pass before discovery measures the path it did not take again
+ * (see lib/discover/choosePath.ts); at one run a minute, every 20 minutes.
+ */
+export const DISCOVERY_RECHECK_RUNS = 20;
+
 /** SSM parameter value limits, in characters. */
 export const SSM_STANDARD_MAX_CHARS = 4096;
 export const SSM_ADVANCED_MAX_CHARS = 8192;
@@ -29,6 +41,15 @@ export const SSM_PARAMETER_ARN_MAX_CHARS = 1011;
 
 /** Version of the peer set document; readers reject versions they do not know. */
 export const PEER_SET_VERSION = 1;
+
+/**
+ * The v2 form (a manifest in the main parameter, the addresses in parts): at most this many parts, so that a
+ * reader fetches them all with one GetParameters call (its limit is 10 names).
+ */
+export const PEER_SET_PARTS_MAX = 10;
+
+/** Characters of one part: the Standard tier's limit, so parts cost nothing and never need Advanced. */
+export const PEER_SET_PART_MAX_CHARS = SSM_STANDARD_MAX_CHARS;
 
 /** A node basename: what the Elixir side accepts before `@`. */
 export const BASENAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

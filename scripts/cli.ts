@@ -14,6 +14,7 @@ import { context, DEFAULT_BUNDLE, loadHandler } from './cli/bundle.js';
 import { demo } from './cli/demo.js';
 import { hintFor } from './cli/hints.js';
 import { printReport } from './cli/report.js';
+import { show } from './show.js';
 
 const USAGE = `usage: npm run cli -- COMMAND [OPTIONS]
 
@@ -106,6 +107,7 @@ const main = async (args: string[]): Promise<void> => {
     const cluster = values['no-cluster'] ? false : values.cluster === undefined ? undefined : true;
     await demo({ verbose: values.verbose === true, cluster });
   } else if (command === 'run') await runOnce(values);
+  else if (command === 'show') process.exitCode = (await show(values.parameter)) ? 0 : 1;
   else throw new UsageError(`unknown command ${command}`);
 };
 
