@@ -30,6 +30,15 @@ export const SSM_PARAMETER_ARN_MAX_CHARS = 1011;
 /** Version of the peer set document; readers reject versions they do not know. */
 export const PEER_SET_VERSION = 1;
 
+/**
+ * The v2 form (a manifest in the main parameter, the addresses in parts): at most this many parts, so that a
+ * reader fetches them all with one GetParameters call (its limit is 10 names).
+ */
+export const PEER_SET_PARTS_MAX = 10;
+
+/** Characters of one part: the Standard tier's limit, so parts cost nothing and never need Advanced. */
+export const PEER_SET_PART_MAX_CHARS = SSM_STANDARD_MAX_CHARS;
+
 /** A node basename: what the Elixir side accepts before `@`. */
 export const BASENAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

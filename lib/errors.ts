@@ -68,14 +68,16 @@ export class PeerSetTooLargeError extends Error {
 
   /**
    * @param characters - length of the encoded peer set
-   * @param limit - the largest value SSM accepts
+   * @param limit - the most characters SSM (or the v2 form's parts) can hold
+   * @param what - the limit in words
    */
   constructor(
     readonly characters: number,
     readonly limit: number,
+    what = 'the SSM Advanced tier limit',
   ) {
     super(
-      `the peer set is ${characters} characters, over the SSM Advanced tier limit of ${limit}; ` +
+      `the peer set is ${characters} characters, over ${what} of ${limit}; ` +
         'the parameter keeps its last value (split the cluster by tags, or publish to Cloud Map)',
     );
   }

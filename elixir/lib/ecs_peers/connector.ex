@@ -12,9 +12,44 @@ defmodule EcsPeers.Connector do
 
   require Logger
 
-  alias EcsPeers.Telemetry
+  alias EcsPeers.{Log, Mesh, Telemetry}
 
   @max_concurrency 32
+
+  @doc """
+  A heal: lists the connected nodes, asks `EcsPeers.Mesh.plan/2` what to do, and carries
+  it out. `state` is the poller's; returns `{report, state}` (`:connected`, `:failed`,
+  `:disconnected`) and never raises: a failure is logged and tried again next tick.
+  """
+  @spec heal(map(), String.t(), integer()) :: {map(), map()}
+  def heal(state, basename, now) do
+    input = %{
+      connected: call(state.list_nodes, []),
+      self: node(),
+      now: now,
+      prune: state.prune,
+      basename: basename,
+      grace: state.prune_grace,
+      keep_out: max(state.prune_grace, 2 * state.interval)
+    }
+
+    {plan, mesh} = Mesh.plan(state.mesh, input)
+    Log.membership(state, plan.state)
+    state = %{state | mesh: mesh, membership: plan.state}
+
+    disconnected = disconnect(state, plan.disconnect)
+    {ok, failed, tried_at} = connect(state, plan.connect)
+    state = %{state | last_failed: Log.connect_failed(state, failed), tried_at: tried_at}
+    {%{connected: ok, failed: failed, disconnected: disconnected}, state}
+  rescue
+    e ->
+      Log.heal_failed(state, e)
+      {%{connected: [], failed: [], disconnected: []}, state}
+  catch
+    kind, reason ->
+      Log.heal_failed(state, {kind, reason})
+      {%{connected: [], failed: [], disconnected: []}, state}
+  end
 
   @doc """
   Connects `nodes`. `ctx` holds `:connect`, `:connect_timeout`, `:telemetry`,
