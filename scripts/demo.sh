@@ -27,5 +27,7 @@ sweep() {
 }
 trap sweep EXIT
 
+t=$(($(date +%s) - ECS_PEERS_T0))
+printf '[%d:%02d] building the Lambda bundle (npm run build) (next: the demo)\n' $((t / 60)) $((t % 60))
 node_modules/.bin/node esbuild.config.mjs >/dev/null
 PATH="$PWD/node_modules/.bin:$PATH" node_modules/.bin/tsx scripts/cli.ts demo "$@"

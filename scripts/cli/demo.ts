@@ -55,6 +55,8 @@ const guardExit = (): void => {
   });
 };
 
+const after = (ms: number, what: string): string => (ms < 100 ? `as soon as ${what}` : `${ms} ms after ${what}`);
+
 const printMesh = (views: Views, note: Record<string, string> = {}): void => {
   const width = Math.max(...Object.keys(views).map((name) => name.length));
   for (const [name, seen] of Object.entries(views).sort(([a], [b]) => a.localeCompare(b))) {
@@ -77,7 +79,7 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
     'wait until each node is connected to every other',
     () => cluster.converge(nodes),
   );
-  progress(`mesh: every node connected to every other (complete ${ms} ms after the nodes were up, held ${HOLD_S} s):`);
+  progress(`mesh: every node connected to every other (complete ${after(ms, 'the nodes were up')}, held ${HOLD_S} s):`);
   printMesh(views);
   return cluster;
 };
@@ -90,7 +92,7 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
 export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Promise<void> => {
   guardExit();
   try {
-    const unavailable = wantCluster === false ? 'skipped with --no-cluster' : clusterUnavailable();
+    const unavailable = wantCluster === false ? 'you passed --no-cluster' : clusterUnavailable();
     if (unavailable && wantCluster) throw new Error(`the cluster part cannot run: ${unavailable}`);
     const moto = await step('starting moto server on loopback', 'seed a demo ECS estate', () => startMoto());
     cleanups.push({ later: () => moto.stop(), now: () => void moto.stop() });
@@ -147,7 +149,7 @@ export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Prom
         `stop ${gone}'s node`,
         () => cluster.converge(third.nodes),
       );
-      progress(`mesh after the run (complete ${ms} ms after the new node was up, held ${HOLD_S} s):`);
+      progress(`mesh after the run (complete ${after(ms, 'the new node was up')}, held ${HOLD_S} s):`);
       printMesh(views, { [gone]: 'its task stopped: pruned by the others, still running until ECS stops it' });
       await step(`stopping ${gone}'s node, as ECS stops the container`, undefined, () => cluster.stop([gone]));
     }
