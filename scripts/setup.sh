@@ -28,7 +28,7 @@ long() {
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     ticks=$((ticks + 1))
-    [ $((ticks % 10)) -ne 0 ] || say "  ... $what: $(($(date +%s) - started)) s so far"
+    [ $((ticks % 10)) -ne 0 ] || say "  ... ${what%% (*}: $(($(date +%s) - started)) s so far"
   done
   if ! wait "$pid"; then
     echo "setup: $what failed; its last lines:" >&2
