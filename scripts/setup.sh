@@ -52,6 +52,8 @@ setup_node() {
   command -v npm >/dev/null || apt_install nodejs npm
   if [ ! -x node_modules/.bin/jest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     long "npm ci (the Node packages, Node.js 22 among them; about a minute)" npm ci --no-audit --no-fund --loglevel=error
+  else
+    say "setup: the Node packages are installed (node_modules matches package-lock.json)"
   fi
 }
 
@@ -66,6 +68,8 @@ setup_moto() {
   if [ ! -x .venv/bin/moto_server ]; then
     long "pip install moto[server] into .venv (about a minute)" \
       .venv/bin/pip install --quiet --disable-pip-version-check "$(grep '^moto' requirements-dev.txt)"
+  else
+    say "setup: moto server is installed (.venv/bin/moto_server)"
   fi
 }
 
@@ -76,11 +80,15 @@ setup_python() {
     long "pip install -r requirements-dev.txt into .venv (moto, cfn-lint, the SAM CLI; a few minutes)" \
       .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     cp requirements-dev.txt .venv/.requirements-dev.txt
+  else
+    say "setup: the Python tools are installed (.venv matches requirements-dev.txt)"
   fi
 }
 
 setup_elixir() {
-  apt_install elixir erlang-dev erlang-inets erlang-ssl erlang-crypto erlang-public-key iproute2
+  local pkgs=(elixir erlang-dev erlang-inets erlang-ssl erlang-crypto erlang-public-key iproute2)
+  if dpkg -s "${pkgs[@]}" >/dev/null 2>&1; then say "setup: Debian's Elixir and iproute2 are installed"; fi
+  apt_install "${pkgs[@]}"
 }
 
 describe() {
