@@ -16,6 +16,8 @@ export interface Config {
   region?: string;
   /** The node name part before `@`. */
   nodeBasename: string;
+  /** Pins the discovery path with ECS_CLUSTER (DISCOVERY_PATH); undefined: chosen run by run from their costs. */
+  discovery?: 'tagging' | 'listTasks';
 }
 
 /** The parts of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`), or undefined for something else. */
@@ -69,7 +71,8 @@ const parameterName = z
   )
   .refine((name) => !name.includes('//') && !name.endsWith('/'), 'must not contain // or end with /')
   .refine((name) => !/^\/?(aws|ssm)/i.test(name), 'must not begin with aws or ssm (reserved by AWS)')
-  .refine((name) => name.split('/').length - 1 <= 15, 'may have at most 15 levels');
+  // SSM allows 15 levels; the v2 form's parts add two (NAME/part/N).
+  .refine((name) => name.split('/').length - 1 <= 13, 'may have at most 13 levels (SSM allows 15; parts add /part/N)');
 
 // AWS tag keys and values: Unicode letters, digits, spaces and _ . : / = + - @ (no control characters).
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -125,10 +128,12 @@ const schema = z
       .transform((value) => (value === '' ? undefined : value))
       .pipe(cluster.optional()),
     NODE_BASENAME: z.string().regex(BASENAME_PATTERN, '1-64 letters, digits, _ and -'),
+    DISCOVERY_PATH: z.enum(['tagging', 'listTasks', '']).optional(),
     AWS_REGION: z.string().min(1).optional(),
   })
   .superRefine(({ PEERS_PARAMETER, ECS_CLUSTER, AWS_REGION }, ctx) => {
-    const arnLength = parameterArnLength(PEERS_PARAMETER, AWS_REGION);
+    // The longest name the run writes is its last part's (NAME/part/9).
+    const arnLength = parameterArnLength(`${PEERS_PARAMETER}/part/9`, AWS_REGION);
     if (arnLength > SSM_PARAMETER_ARN_MAX_CHARS) {
       ctx.addIssue({
         code: 'custom',
@@ -164,6 +169,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     TASK_TAGS: env.TASK_TAGS,
     ECS_CLUSTER: env.ECS_CLUSTER,
     NODE_BASENAME: env.NODE_BASENAME,
+    DISCOVERY_PATH: env.DISCOVERY_PATH,
     AWS_REGION: env.AWS_REGION || undefined,
   });
   if (!parsed.success) {
@@ -175,7 +181,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  const { PEERS_PARAMETER, TASK_TAGS, ECS_CLUSTER, NODE_BASENAME, AWS_REGION } = parsed.data;
+  const { PEERS_PARAMETER, TASK_TAGS, ECS_CLUSTER, NODE_BASENAME, DISCOVERY_PATH, AWS_REGION } = parsed.data;
   return {
     peersParameter: PEERS_PARAMETER,
     taskTags: TASK_TAGS,
@@ -183,6 +189,7 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
     ...(ECS_CLUSTER === undefined ? {} : { cluster: ECS_CLUSTER.name }),
     ...(ECS_CLUSTER?.arn === undefined ? {} : { clusterAccount: ECS_CLUSTER.arn.account }),
     ...(AWS_REGION === undefined ? {} : { region: AWS_REGION }),
+    ...(DISCOVERY_PATH ? { discovery: DISCOVERY_PATH } : {}),
   };
 };
 

@@ -1,8 +1,8 @@
 import type { Clients } from './clients.js';
 import type { Config } from './config.js';
-import { describeTasks, getTaskArns, groupByCluster, peersOf } from './discover/index.js';
-import { buildPeerSet, decodePeerSet, diffPeerSets, encodePeerSet } from './peerSet/index.js';
-import { readParameter, tierFor, writeParameter } from './publish/index.js';
+import { discover, peersOf, type DiscoveryPath, type PathChooser } from './discover/index.js';
+import { buildPeerSet, diffPeerSets, peerSetValues } from './peerSet/index.js';
+import { publishValues, readParameter, readPublished } from './publish/index.js';
 import type { Report } from './report.js';
 import { startRun, type RunOptions } from './runScope.js';
 import type { Trigger } from './trigger/index.js';
@@ -16,7 +16,8 @@ import type { Trigger } from './trigger/index.js';
  * @param clients - AWS clients
  * @param config - the configuration
  * @param trigger - what started the run
- * @param options - the invocation's abort signal and remaining time (the run's deadline), and a clock
+ * @param options - the invocation's abort signal and remaining time (the run's deadline), a clock, and the
+ *   execution environment's PathChooser (with ECS_CLUSTER: which discovery path the run takes)
  * @throws DiscoveryError, TaskAddressError, ConfigError, PeerSetTooLargeError, PublishError or ConflictError;
  *   nothing was written
  * @example
@@ -26,25 +27,26 @@ export const reconcile = async (
   clients: Clients,
   config: Config,
   trigger: Trigger,
-  options: RunOptions = {},
+  options: RunOptions & { paths?: PathChooser } = {},
 ): Promise<Report> => {
   const scope = startRun(options);
   const started = scope.now();
   try {
     const stored = await readParameter(clients.ssm, config.peersParameter, scope);
-    const tagged = await getTaskArns(clients.tagging, config.taskTags, scope);
-    const byCluster = groupByCluster(tagged, config.cluster);
-    const { tasks, missing } = await describeTasks(clients.ecs, byCluster, scope);
+    const path: DiscoveryPath = config.discovery ?? options.paths?.next() ?? 'tagging';
+    const found = await discover(clients, config.taskTags, config.cluster, scope, path);
+    if (found.cost) options.paths?.record(found.cost);
+    const { tasks, missing } = found;
     const { addresses, skipped } = peersOf(tasks);
     const { nodes } = buildPeerSet(config.nodeBasename, addresses);
 
-    const value = encodePeerSet(nodes);
-    const tier = tierFor(value); // a set too large to publish fails here, dry run or not, before any write
-    const published = stored === undefined ? [] : (decodePeerSet(stored.value) ?? []);
-    const changed = stored?.value !== value;
+    // v1 while it fits, else a v2 manifest and parts; a set too large for either fails here, before any write
+    const values = peerSetValues(config.nodeBasename, nodes);
+    const changed = stored?.value !== values.main;
     const write = (changed || trigger.force) && !trigger.dryRun;
+    const published = await readPublished(clients.ssm, config.peersParameter, stored, values, nodes, scope, write);
     const version = write
-      ? await writeParameter(clients.ssm, config.peersParameter, value, tier, stored?.version, scope)
+      ? await publishValues(clients.ssm, config.peersParameter, values, stored?.version, published.parts, scope)
       : stored?.version;
 
     return {
@@ -54,13 +56,14 @@ export const reconcile = async (
       parameter: config.peersParameter,
       peerCount: nodes.length,
       nodes,
-      ...diffPeerSets(published, nodes),
+      ...diffPeerSets(published.nodes, nodes),
       changed,
       written: write,
       ...(version === undefined ? {} : { version }),
       tasks: {
-        tagged: tagged.length,
-        inCluster: [...byCluster.values()].reduce((sum, arns) => sum + arns.length, 0),
+        discovery: found.path,
+        tagged: found.tagged,
+        inCluster: found.inCluster,
         missing: missing.length,
         skipped,
       },

@@ -24,6 +24,8 @@ export interface Report {
   /** The parameter's version after the run (undefined when it does not exist). */
   version?: number;
   tasks: {
+    /** How they were found: the Tagging API, or ListTasks of the cluster (lib/discover/choosePath.ts). */
+    discovery?: 'tagging' | 'listTasks';
     /** Task ARNs carrying the tags, in any cluster and state. */
     tagged: number;
     /** Of those, in the configured cluster. */
