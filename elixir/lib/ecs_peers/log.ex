@@ -89,6 +89,13 @@ defmodule EcsPeers.Log do
   def membership(_state, _other), do: :ok
 
   @doc false
+  # The loop's state with the AWS secrets of its client redacted.
+  def redact(%{client: %EcsPeers.AWS.SSM{} = client} = state),
+    do: %{state | client: EcsPeers.AWS.SSM.redact(client)}
+
+  def redact(state), do: state
+
+  @doc false
   # What EcsPeers.status/1 answers.
   def status(state) do
     %{

@@ -37,8 +37,9 @@ defmodule EcsPeers.Mesh do
        `:prune_grace` or more after it was first seen absent still omits it (a grace
        of 0 prunes at once).
     5. A kept-out node stays out (pruned again whenever it reconnects) until the set
-       lists it again or `:keep_out` ms have passed (an address ECS gives to a new task
-       must get the grace); then it is an ordinary stray. Heal never connects a node
+       lists it again, `:keep_out` ms have passed since it was dropped, or it comes back
+       as another incarnation (`seen/3`): an address ECS gives to a new task must get
+       the grace; then it is an ordinary stray. Heal never connects a node
        that is not in the set.
   """
 
@@ -46,6 +47,7 @@ defmodule EcsPeers.Mesh do
 
   defstruct set: nil,
             last_listed: nil,
+            creations: %{},
             member?: false,
             read_at: nil,
             self_absent_since: nil,
@@ -55,6 +57,7 @@ defmodule EcsPeers.Mesh do
   @type t :: %__MODULE__{
           set: [node()] | nil,
           last_listed: [node()] | nil,
+          creations: %{node() => non_neg_integer()},
           member?: boolean(),
           read_at: integer() | nil,
           self_absent_since: integer() | nil,
@@ -114,6 +117,25 @@ defmodule EcsPeers.Mesh do
 
   defp cap(kept_out) do
     kept_out |> Enum.sort_by(&elem(&1, 1), :desc) |> Enum.take(@max_kept_out) |> Map.new()
+  end
+
+  @doc """
+  Notes the incarnation (distribution creation, `EcsPeers.Share.creation/1`) of a
+  connected node: a kept-out node back as another incarnation than the one seen before
+  (a new task that ECS gave a dropped node's address) is no longer kept out, but an
+  ordinary stray, pruned only after the grace.
+  """
+  @spec seen(t(), node(), non_neg_integer()) :: t()
+  def seen(%__MODULE__{} = mesh, node, creation) do
+    mesh =
+      if Map.has_key?(mesh.kept_out, node) and
+           Map.get(mesh.creations, node, creation) != creation,
+         do: %{mesh | kept_out: Map.delete(mesh.kept_out, node)},
+         else: mesh
+
+    # Bounded: forgotten wholesale past the cap (a forgotten node is simply kept out).
+    creations = if map_size(mesh.creations) >= @max_kept_out, do: %{}, else: mesh.creations
+    %{mesh | creations: Map.put(creations, node, creation)}
   end
 
   @doc """

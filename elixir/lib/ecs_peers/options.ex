@@ -194,12 +194,19 @@ defmodule EcsPeers.Options do
   defp valid?({:callable, arity}, v), do: is_function(v, arity)
 
   @doc """
-  The options of `scope` (`:common` or `:all`) as a Markdown bullet list, for moduledocs.
+  The options of `scope` (`:common`, `:all` or a list of keys) as a Markdown bullet
+  list, for moduledocs.
   """
-  @spec bullets(:common | :all) :: String.t()
+  @spec bullets(:common | :all | [atom()]) :: String.t()
   def bullets(scope) do
     schema()
-    |> Enum.filter(&(scope == :all or &1.scope == :common))
+    |> Enum.filter(fn e ->
+      case scope do
+        :all -> true
+        :common -> e.scope == :common
+        keys when is_list(keys) -> e.key in keys
+      end
+    end)
     |> Enum.map_join("\n", fn e ->
       "  * `#{inspect(e.key)}` (#{default_text(e)}): #{e.doc}"
     end)

@@ -147,25 +147,15 @@ defmodule EcsPeers.Poller do
     {:noreply, state}
   end
 
-  def handle_info(msg, state) when Share.share?(msg) do
-    case Share.handle(msg, state, basename(state)) do
-      {:adopt, version, hash, names} -> {:noreply, adopt(state, version, hash, names)}
-      :ignore -> {:noreply, state}
-    end
-  end
+  def handle_info(msg, state) when Share.share?(msg),
+    do: {:noreply, on_share(Share.handle(msg, state, basename(state)), state)}
 
   def handle_info(_other, state), do: {:noreply, state}
 
   @impl true
   # Crash reports and :sys.get_status/1 show the state without the AWS secrets.
-  def format_status(:terminate, [_pdict, state]), do: redact(state)
-  def format_status(_normal, [_pdict, state]), do: [data: [{~c"State", redact(state)}]]
-
-  @doc false
-  def redact(%__MODULE__{client: %SSM{} = client} = state),
-    do: %{state | client: SSM.redact(client)}
-
-  def redact(state), do: state
+  def format_status(:terminate, [_pdict, state]), do: Log.redact(state)
+  def format_status(_normal, [_pdict, state]), do: [data: [{~c"State", Log.redact(state)}]]
   @impl true
   def handle_call(:poll_now, _from, state) do
     with {timer, _ref} <- state.read_timer, do: Process.cancel_timer(timer)
@@ -299,20 +289,16 @@ defmodule EcsPeers.Poller do
 
   # A newer set shared by another node (EcsPeers.Share): validated as a read value is,
   # within this process's atom budget, and taken in as if read (not shared again).
-  defp adopt(state, version, hash, names) do
-    opts = [basename: state.basename, max_nodes: state.max_nodes, max_new_atoms: state.atoms_left]
-
-    case PeerSet.validate(names, opts) do
-      {:ok, %{nodes: nodes, new_atoms: new_atoms}} ->
-        state = %{state | atoms_left: state.atoms_left - new_atoms}
-        state = take(%{state | version: version, value_hash: hash}, nodes)
-        {_heal, state} = heal(state)
-        state
-
-      {:error, _invalid} ->
-        state
-    end
+  defp on_share({:adopt, version, hash, nodes, new_atoms}, state) do
+    state = %{state | atoms_left: state.atoms_left - new_atoms, version: version}
+    {_heal, state} = heal(take(%{state | value_hash: hash}, nodes))
+    state
   end
+
+  defp on_share({:seen, node, creation}, state),
+    do: %{state | mesh: Mesh.seen(state.mesh, node, creation)}
+
+  defp on_share(:ignore, state), do: state
 
   # The cluster size the reads are budgeted for: a set can be empty or wrong (naming no
   # live node) while hundreds of nodes run, so the connected nodes count too.

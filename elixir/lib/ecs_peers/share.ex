@@ -120,27 +120,35 @@ defmodule EcsPeers.Share do
   defp have(state), do: {@tag, :have, self(), state.parameter, state.version, state.value_hash}
 
   @doc """
-  Handles a share message. Returns `{:adopt, version, hash, names}` for a newer set from
-  a node of the basename, else `:ignore` (after answering a `have` or a `want`).
+  Handles a share message. Returns `{:adopt, version, hash, nodes, new_atoms}` for a
+  newer set from a node of the basename, validated (`state` has the poller's
+  `:basename`, `:max_nodes` and `:atoms_left`), `{:seen, node, creation}` for a `have` (after answering it),
+  else `:ignore` (after answering a `want`).
   """
-  @spec handle(tuple(), map(), String.t()) :: {:adopt, integer(), binary(), [term()]} | :ignore
+  @spec handle(tuple(), map(), String.t()) ::
+          {:adopt, integer(), binary(), [node()], non_neg_integer()}
+          | {:seen, node(), integer()}
+          | :ignore
   def handle({@tag, kind, from, parameter, _, _, _} = msg, state, basename)
       when is_pid(from) and kind == :set do
     {@tag, :set, ^from, ^parameter, version, hash, names} = msg
 
     if parameter == state.parameter and ours?(from, basename) and is_list(names) and
          is_binary(hash) and newer?({version, hash}, {state.version, state.value_hash}),
-       do: {:adopt, version, hash, names},
+       do: validate(version, hash, names, state),
        else: :ignore
   end
 
   def handle({@tag, :have, from, parameter, version, hash}, state, basename) when is_pid(from) do
-    if parameter == state.parameter and ours?(from, basename) and
-         newer?({version, hash}, {state.version, state.value_hash}) and state.inbox != nil do
-      send(from, {@tag, :want, self(), parameter})
-    end
+    if parameter == state.parameter and ours?(from, basename) do
+      if newer?({version, hash}, {state.version, state.value_hash}) and state.inbox != nil,
+        do: send(from, {@tag, :want, self(), parameter})
 
-    :ignore
+      # Which incarnation of that node this is (see EcsPeers.Mesh.seen/3).
+      {:seen, node(from), creation(from)}
+    else
+      :ignore
+    end
   end
 
   def handle({@tag, :want, from, parameter}, state, basename) when is_pid(from) do
@@ -154,6 +162,33 @@ defmodule EcsPeers.Share do
   end
 
   def handle(_other, _state, _basename), do: :ignore
+
+  # As a read value is: this node's :basename, :max_nodes and what is left of its atom
+  # budget.
+  defp validate(version, hash, names, state) do
+    opts = [basename: state.basename, max_nodes: state.max_nodes, max_new_atoms: state.atoms_left]
+
+    case PeerSet.validate(names, opts) do
+      {:ok, %{nodes: nodes, new_atoms: new_atoms}} -> {:adopt, version, hash, nodes, new_atoms}
+      {:error, _invalid} -> :ignore
+    end
+  end
+
+  @doc """
+  The distribution *creation* of the node a pid lives on: it changes when that node
+  restarts under the same name (a new task given a dropped task's address).
+  """
+  @spec creation(pid()) :: non_neg_integer()
+  def creation(pid) when is_pid(pid) do
+    case :erlang.term_to_binary(pid) do
+      # NEW_PID_EXT: the creation is the last 32 bits; PID_EXT: the last 8.
+      <<131, 88, _::binary>> = bin ->
+        :binary.decode_unsigned(binary_part(bin, byte_size(bin), -4))
+
+      bin ->
+        :binary.last(bin)
+    end
+  end
 
   @doc "True for a message of this module."
   defguard share?(msg) when is_tuple(msg) and tuple_size(msg) >= 4 and elem(msg, 0) == @tag

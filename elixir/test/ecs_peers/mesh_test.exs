@@ -195,6 +195,25 @@ defmodule EcsPeers.MeshTest do
                Mesh.plan(mesh, input([@a, @b], 1_000, prune: false))
     end
 
+    test "a kept-out node back as another incarnation (a new task on its address) is a stray with the grace; the same incarnation stays out" do
+      mesh = read([@me, @a, @b], 0) |> Mesh.seen(@b, 7)
+      {_, mesh} = Mesh.plan(mesh, input([@a, @b], 0))
+      mesh = read(mesh, [@me, @a], 1_000)
+      assert {%{disconnect: [@b]}, mesh} = Mesh.plan(mesh, input([@a, @b], 1_000))
+
+      # The dropped node itself reconnecting: still kept out.
+      mesh = Mesh.seen(mesh, @b, 7)
+      assert {%{disconnect: [@b]}, mesh} = Mesh.plan(mesh, input([@a, @b], 2_000))
+
+      # A new incarnation under that name: the grace, from now.
+      mesh = Mesh.seen(mesh, @b, 8)
+      assert {%{disconnect: []}, mesh} = Mesh.plan(mesh, input([@a, @b], 3_000))
+      mesh = read(mesh, [@me, @a], 20_000)
+      assert {%{disconnect: []}, mesh} = Mesh.plan(mesh, input([@a, @b], 20_000))
+      mesh = read(mesh, [@me, @a], 33_000)
+      assert {%{disconnect: [@b]}, _} = Mesh.plan(mesh, input([@a, @b], 33_000))
+    end
+
     test "a pruned stray is cut again at once when it reconnects" do
       mesh = read([@me, @a], 0)
       {_, mesh} = Mesh.plan(mesh, input([@a, @stray], 0))

@@ -127,6 +127,17 @@ defmodule EcsPeers.ShareTest do
     assert names == Enum.map(Enum.sort([ctx.me, ctx.a, ctx.b]), &Atom.to_string/1)
   end
 
+  test "creation/1 reads a pid's node incarnation: the same for every pid of this node" do
+    creation = Share.creation(self())
+    assert is_integer(creation)
+    assert Share.creation(spawn(fn -> :ok end)) == creation
+
+    me = node()
+    state = %{parameter: "/p", version: 1, value_hash: "h", inbox: nil}
+    have = {@tag_, :have, self(), "/p", 1, "h"}
+    assert {:seen, ^me, ^creation} = Share.handle(have, state, "x")
+  end
+
   test "sets are sent only to connected nodes of the basename, never to this node" do
     me = node()
     a = Distributed.peer("10.0.0.2")
