@@ -89,9 +89,14 @@ const runOnce = async (values: Values): Promise<void> => {
     bundleOf(values),
   );
   const write = values.write === true;
+  const report = await withHint(() => handler({ dryRun: !write, force: values.force === true }, context));
+  printReport(write ? 'run' : 'dry run: nothing written (pass --write to publish)', report);
+};
+
+/** Runs an AWS-facing command; an error with a known fix (no Region, no credentials, ...) gets it appended. */
+const withHint = async <T>(work: () => Promise<T>): Promise<T> => {
   try {
-    const report = await handler({ dryRun: !write, force: values.force === true }, context);
-    printReport(write ? 'run' : 'dry run: nothing written (pass --write to publish)', report);
+    return await work();
   } catch (error) {
     const hint = hintFor(error);
     if (hint === undefined) throw error;
@@ -110,8 +115,10 @@ const main = async (args: string[]): Promise<void> => {
     const cluster = values['no-cluster'] ? false : values.cluster === undefined ? undefined : true;
     await demo({ verbose: values.verbose === true, cluster });
   } else if (command === 'run') await runOnce(values);
-  else if (command === 'show') process.exitCode = (await show(values.parameter)) ? 0 : 1;
-  else throw new UsageError(`unknown command ${command}`);
+  else if (command === 'show') {
+    if (values.parameter === undefined) throw new UsageError('show needs --parameter NAME');
+    process.exitCode = (await withHint(() => show(values.parameter))) ? 0 : 1;
+  } else throw new UsageError(`unknown command ${command}`);
 };
 
 main(process.argv.slice(2)).catch((error: unknown) => {
