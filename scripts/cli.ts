@@ -5,8 +5,9 @@
  *          BEAM node per published task that connects to the others, then stop a task, start another and
  *          run again, printing the peer set, what changed and who is connected to whom.
  *   run    run the built reconciler once against real AWS with your credentials: a dry run unless --write.
+ *   show   print the peer set a parameter publishes, decoded and checked as a node reads it.
  *
- * Both import dist/reconcile/index.mjs (`npm run build`), the same bundle the Lambda runs.
+ * demo and run import dist/reconcile/index.mjs (`npm run build`), the same bundle the Lambda runs.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,8 @@ commands:
              --basename NAME    node name part before @, e.g. shop               (required)
              --cluster NAME     only tasks of this ECS cluster
              --write            publish the set          --force   write even if unchanged
+  show     the peer set a parameter publishes, decoded and checked as a node reads it (your credentials)
+             --parameter NAME   the SSM parameter                               (required)
   help     this text (also --help, -h)
 
 options of both: --verbose (the reconciler's log lines), --bundle PATH (another build than dist/reconcile/index.mjs)
@@ -86,9 +89,14 @@ const runOnce = async (values: Values): Promise<void> => {
     bundleOf(values),
   );
   const write = values.write === true;
+  const report = await withHint(() => handler({ dryRun: !write, force: values.force === true }, context));
+  printReport(write ? 'run' : 'dry run: nothing written (pass --write to publish)', report);
+};
+
+/** Runs an AWS-facing command; an error with a known fix (no Region, no credentials, ...) gets it appended. */
+const withHint = async <T>(work: () => Promise<T>): Promise<T> => {
   try {
-    const report = await handler({ dryRun: !write, force: values.force === true }, context);
-    printReport(write ? 'run' : 'dry run: nothing written (pass --write to publish)', report);
+    return await work();
   } catch (error) {
     const hint = hintFor(error);
     if (hint === undefined) throw error;
@@ -107,8 +115,10 @@ const main = async (args: string[]): Promise<void> => {
     const cluster = values['no-cluster'] ? false : values.cluster === undefined ? undefined : true;
     await demo({ verbose: values.verbose === true, cluster });
   } else if (command === 'run') await runOnce(values);
-  else if (command === 'show') process.exitCode = (await show(values.parameter)) ? 0 : 1;
-  else throw new UsageError(`unknown command ${command}`);
+  else if (command === 'show') {
+    if (values.parameter === undefined) throw new UsageError('show needs --parameter NAME');
+    process.exitCode = (await withHint(() => show(values.parameter))) ? 0 : 1;
+  } else throw new UsageError(`unknown command ${command}`);
 };
 
 main(process.argv.slice(2)).catch((error: unknown) => {

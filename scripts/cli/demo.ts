@@ -24,17 +24,22 @@ export interface DemoOptions {
 
 const PARAMETER = '/ecs-peers/shop';
 const INTERVAL_MS = 1000;
+const HOLD_S = (2 * INTERVAL_MS) / 1000;
 
-/** Stops, in reverse order, what the demo started; `now` runs only the synchronous kills (process exit). */
-const cleanups: { later: () => Promise<void>; now: () => void }[] = [];
+/**
+ * What the demo started, stopped in reverse order: `later` in order and waiting (`hurry`: at once, after a
+ * signal), `now` synchronously (on process exit, the last resort).
+ */
+const cleanups: { later: (hurry: boolean) => Promise<void>; now: () => void }[] = [];
 let closing: Promise<void> | undefined;
-const cleanUp = (): Promise<void> =>
+const cleanUp = (hurry = false): Promise<void> =>
   (closing ??= (async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup.later().catch(() => undefined);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup.later(hurry).catch(() => undefined);
   })());
 
 const exitOn = (code: number) => () => {
-  void cleanUp().finally(() => process.exit(code));
+  if (code !== 0) process.stderr.write('\ninterrupted: stopping what the demo started\n');
+  void cleanUp(true).finally(() => process.exit(code));
 };
 
 const guardExit = (): void => {
@@ -50,6 +55,8 @@ const guardExit = (): void => {
   });
 };
 
+const after = (ms: number, what: string): string => (ms < 100 ? `as soon as ${what}` : `${ms} ms after ${what}`);
+
 const printMesh = (views: Views, note: Record<string, string> = {}): void => {
   const width = Math.max(...Object.keys(views).map((name) => name.length));
   for (const [name, seen] of Object.entries(views).sort(([a], [b]) => a.localeCompare(b))) {
@@ -64,6 +71,7 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
   const cluster = await step('starting the network namespaces', undefined, () =>
     startCluster(motoPort, PARAMETER, INTERVAL_MS),
   );
+  progress(`network namespaces ${cluster.prefix}-*: a hub with a bridge, then one per node`);
   cleanups.push({ later: cluster.close, now: cluster.kill });
   const { views, ms } = await step(
     `starting ${nodes.length} BEAM nodes, shop@<task IP> each in its own network namespace, ` +
@@ -71,7 +79,7 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
     'wait until each node is connected to every other',
     () => cluster.converge(nodes),
   );
-  progress(`every node connected to every other (steady ${ms} ms after the nodes were up):`);
+  progress(`mesh: every node connected to every other (complete ${after(ms, 'the nodes were up')}, held ${HOLD_S} s):`);
   printMesh(views);
   return cluster;
 };
@@ -84,10 +92,10 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
 export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Promise<void> => {
   guardExit();
   try {
-    const unavailable = wantCluster === false ? 'skipped with --no-cluster' : clusterUnavailable();
+    const unavailable = wantCluster === false ? 'you passed --no-cluster' : clusterUnavailable();
     if (unavailable && wantCluster) throw new Error(`the cluster part cannot run: ${unavailable}`);
     const moto = await step('starting moto server on loopback', 'seed a demo ECS estate', () => startMoto());
-    cleanups.push({ later: moto.stop, now: () => void moto.stop() });
+    cleanups.push({ later: () => moto.stop(), now: () => void moto.stop() });
     const motoPort = Number(new URL(moto.endpoint).port);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
@@ -141,7 +149,7 @@ export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Prom
         `stop ${gone}'s node`,
         () => cluster.converge(third.nodes),
       );
-      progress(`the mesh after the run (steady after ${ms} ms):`);
+      progress(`mesh after the run (complete ${after(ms, 'the new node was up')}, held ${HOLD_S} s):`);
       printMesh(views, { [gone]: 'its task stopped: pruned by the others, still running until ECS stops it' });
       await step(`stopping ${gone}'s node, as ECS stops the container`, undefined, () => cluster.stop([gone]));
     }

@@ -63,7 +63,8 @@ defmodule EcsPeers.PollerErrorsTest do
             EcsPeers.status(pid).interval
           end
 
-        assert intervals == [2_000, 4_000, 5_000, 5_000]
+        # Throttled: doubling up to max(max_backoff, 8 × the budgeted 1 s).
+        assert intervals == [2_000, 4_000, 8_000, 8_000]
       end)
 
     assert count(

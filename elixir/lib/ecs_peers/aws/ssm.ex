@@ -29,10 +29,11 @@ defmodule EcsPeers.AWS.SSM do
     :region,
     :endpoint,
     :env,
+    :timeout,
     credentials: nil,
-    timeout: 5000,
     container_host: nil,
-    clock_offset: 0
+    clock_offset: 0,
+    clock_checked?: false
   ]
 
   @type t :: %__MODULE__{
@@ -42,7 +43,8 @@ defmodule EcsPeers.AWS.SSM do
           credentials: Credentials.cache(),
           timeout: pos_integer(),
           container_host: String.t() | nil,
-          clock_offset: Clock.offset()
+          clock_offset: Clock.offset(),
+          clock_checked?: boolean()
         }
 
   @type parameter :: %{version: integer(), value: String.t()}
@@ -60,7 +62,8 @@ defmodule EcsPeers.AWS.SSM do
       region: region,
       endpoint: endpoint(env, region),
       env: env,
-      timeout: Keyword.get(opts, :timeout, 5000),
+      timeout:
+        Keyword.get_lazy(opts, :timeout, fn -> EcsPeers.Options.default(:http_timeout) end),
       container_host: opts[:container_host]
     }
   end
@@ -104,7 +107,11 @@ defmodule EcsPeers.AWS.SSM do
 
   defp get_parameter(client, name, skew_retries) do
     cred_opts =
-      [timeout: client.timeout, now: Clock.now(client.clock_offset)] ++
+      [
+        timeout: client.timeout,
+        now: Clock.now(client.clock_offset),
+        clock_checked?: client.clock_checked?
+      ] ++
         if client.container_host, do: [container_host: client.container_host], else: []
 
     case Credentials.fetch(client.env, client.credentials, cred_opts) do
@@ -171,6 +178,8 @@ defmodule EcsPeers.AWS.SSM do
 
   # As the AWS SDKs do, every answer's Date header may correct the clock, not only errors.
   defp learn_clock(client, headers) do
+    client = %{client | clock_checked?: true}
+
     case Clock.offset_from(headers, client.clock_offset) do
       {:corrected, offset} ->
         log_clock(client.endpoint, offset)
