@@ -23,6 +23,7 @@ commands:
   demo     the reconciler on moto server (a local AWS stand-in), then a BEAM cluster that reads what it
            published (needs root for the network namespaces; otherwise only the reconciler part runs)
              --cluster       fail unless the cluster part can run     --no-cluster   skip the cluster part
+             --cloud-map     publish to a Cloud Map service too, and show what a node discovers there
   run      one run against the AWS account of your credentials (AWS_PROFILE, AWS_REGION, ...):
            a dry run that writes nothing unless --write
              --parameter NAME   the SSM parameter, e.g. /ecs-peers/shop          (required)
@@ -50,6 +51,7 @@ const OPTIONS = {
   tags: { type: 'string' },
   cluster: { type: 'string' },
   'no-cluster': { type: 'boolean' },
+  'cloud-map': { type: 'boolean' },
   basename: { type: 'string' },
   write: { type: 'boolean' },
   force: { type: 'boolean' },
@@ -113,7 +115,7 @@ const main = async (args: string[]): Promise<void> => {
   }
   if (command === 'demo') {
     const cluster = values['no-cluster'] ? false : values.cluster === undefined ? undefined : true;
-    await demo({ verbose: values.verbose === true, cluster });
+    await demo({ verbose: values.verbose === true, cluster, cloudMap: values['cloud-map'] === true });
   } else if (command === 'run') await runOnce(values);
   else if (command === 'show') {
     if (values.parameter === undefined) throw new UsageError('show needs --parameter NAME');

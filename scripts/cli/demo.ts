@@ -14,12 +14,15 @@ import { startMoto } from '../../testbed/motoServer.js';
 import { context, loadHandler } from './bundle.js';
 import { clusterUnavailable, compileElixir, startCluster, type Cluster, type Views } from './cluster.js';
 import { progress, step } from './progress.js';
+import { createDemoService, printDiscovered } from './cloudMap.js';
 import { printConfig, printReport } from './report.js';
 
 /** Demo options. `cluster`: true requires the cluster part, false skips it, undefined runs it when it can. */
 export interface DemoOptions {
   verbose: boolean;
   cluster?: boolean;
+  /** Publish to a Cloud Map service too (both stores), and show what a node discovers there. */
+  cloudMap?: boolean;
 }
 
 const PARAMETER = '/ecs-peers/shop';
@@ -89,7 +92,7 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
  *
  * @param options - verbose logs; whether to run the cluster part
  */
-export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Promise<void> => {
+export const demo = async ({ verbose, cluster: wantCluster, cloudMap }: DemoOptions): Promise<void> => {
   guardExit();
   try {
     const unavailable = wantCluster === false ? 'you passed --no-cluster' : clusterUnavailable();
@@ -117,6 +120,7 @@ export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Prom
       TASK_TAGS: '{"app":"shop","env":"prod"}',
       ECS_CLUSTER: 'shop-prod',
       NODE_BASENAME: 'shop',
+      ...(cloudMap ? { CLOUD_MAP_SERVICE_ID: await createDemoService() } : {}),
     };
     printConfig(config);
     const handler = await loadHandler(config, verbose);
@@ -162,6 +166,7 @@ export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Prom
     );
     for (const node of value.nodes ?? []) console.log(`  ${node}`);
     console.log(`  (the raw value: ${Parameter?.Value})`);
+    if (cloudMap) await printDiscovered();
   } finally {
     progress('stopping what the demo started');
     await cleanUp();
