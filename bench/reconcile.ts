@@ -1,22 +1,16 @@
 /**
- * Reconcile runs against moto server for estates of growing size: prints a table of API calls and run time
- * per run (first run writes, the next finds nothing changed). moto's latency is not AWS's: read the calls
- * column as exact and the time column as the cost of our own code plus loopback HTTP.
+ * Reconcile runs against moto server for estates of growing size, through the handler (so that the discovery
+ * path is chosen run by run as in Lambda): prints a table of API calls and run time per run, beside the floor
+ * of each discovery path counted with AWS's page sizes (100 a page, 100 tasks a DescribeTasks). moto's latency
+ * is not AWS's, and moto pages differently (GetResources 99 a page, ListTasks one page whatever its size): read
+ * the calls columns as exact for moto, the floor columns as what AWS would need, and the time column as the
+ * cost of our own code plus loopback HTTP.
  *
- * With `--store cloudmap` (or `both`) the runs publish to a Cloud Map service too, a third run replaces five
- * tasks, and the table gains the Cloud Map calls beside their floor: ceil(T/100) GetResources + ceil(Tc/100)
- * DescribeTasks + ceil(I/100) ListInstances (at least one) + one call per changed instance, where T is the tagged
- * tasks, Tc those of the cluster and I the instances registered before the run.
- *
- *   npm run bench:reconcile [-- 10 100 250 350] [-- --store ssm|cloudmap|both]
+ *   npm run bench:reconcile [-- 10 100 1000]    peers per estate; the default adds 2,000, 5,000 and the
+ *                                              estate whose Region holds ten times the cluster's tagged tasks
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  CreateHttpNamespaceCommand,
-  CreateServiceCommand,
-  ListNamespacesCommand,
-} from '@aws-sdk/client-servicediscovery';
 import type { Context } from 'aws-lambda';
 import { createHandler, type HandlerResult } from '../lib/handler.js';
 import { seedEstate } from '../testbed/seedEstate.js';
@@ -24,36 +18,31 @@ import { startMoto } from '../testbed/motoServer.js';
 import { motoClients } from '../test/support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-const args = process.argv.slice(2);
-const store = args.includes('--store') ? args[args.indexOf('--store') + 1] : 'ssm';
-if (!['ssm', 'cloudmap', 'both'].includes(store ?? ''))
-  throw new Error(`--store must be ssm, cloudmap or both, not ${store}`);
-const ssm = store !== 'cloudmap';
-const cloudMap = store !== 'ssm';
-const sizes = args.map(Number).filter((size) => size > 0);
-const estates = sizes.length > 0 ? sizes : [10, 100, 250, 350];
+
+/** An estate: running tagged tasks of the cluster, tagged tasks in other clusters, untagged ones in the cluster. */
+interface Estate {
+  label: string;
+  peers: number;
+  elsewhere: number;
+  untagged: number;
+}
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((size) => size > 0);
+const estates: Estate[] =
+  sizes.length > 0
+    ? sizes.map((peers) => ({ label: `${peers}`, peers, elsewhere: 10, untagged: 10 }))
+    : [
+        ...[10, 100, 250, 1000, 2000, 5000].map((peers) => ({ label: `${peers}`, peers, elsewhere: 10, untagged: 10 })),
+        { label: '500, Region 10x', peers: 500, elsewhere: 4500, untagged: 10 },
+      ];
 const context = { awsRequestId: 'bench', functionName: 'bench' } as Context;
+const pages = (items: number) => Math.max(1, Math.ceil(items / 100));
+const chunks = (items: number) => Math.ceil(items / 100);
 
 const rows: string[][] = [];
-
-/** Cloud Map calls of a run, the floor of all its calls, and all its calls (every call once, nothing retried). */
-function cloudMapColumns(report: HandlerResult, instancesBefore: number): string[] {
-  const calls = report.apiCalls;
-  const cloudMapCalls = Object.entries(calls)
-    .filter(([api]) => api.startsWith('servicediscovery:'))
-    .reduce((sum, [, count]) => sum + count, 0);
-  const written = report.stores.cloudMap!;
-  const floor =
-    Math.ceil(report.tasks.tagged / 100) +
-    Math.ceil(report.tasks.inCluster / 100) +
-    Math.max(1, Math.ceil(instancesBefore / 100)) +
-    written.registered.length +
-    written.deregistered.length;
-  const ssmCalls = (calls['ssm:GetParameter'] ?? 0) + (calls['ssm:PutParameter'] ?? 0);
-  const all = Object.values(calls).reduce((sum, count) => sum + count, 0) - ssmCalls;
-  return [String(cloudMapCalls), String(floor), String(all)];
-}
-for (const running of estates) {
+for (const estate of estates) {
   const moto = await startMoto();
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: moto.endpoint,
@@ -63,55 +52,46 @@ for (const running of estates) {
   });
   try {
     const clients = motoClients();
-    const stopped = Math.round(running / 10);
-    const estate = await seedEstate(clients.ecs, clients.ec2, [
-      { cluster: 'prod', count: running + stopped, tags: { app: 'shop' }, stopped },
-      { cluster: 'other', count: 10, tags: { app: 'shop' } },
-      { cluster: 'prod', count: 10 },
+    const stopped = Math.round(estate.peers / 10);
+    await seedEstate(clients.ecs, clients.ec2, [
+      { cluster: 'prod', count: estate.peers + stopped, tags: { app: 'shop' }, stopped },
+      { cluster: 'other', count: estate.elsewhere, tags: { app: 'shop' } },
+      { cluster: 'prod', count: estate.untagged },
     ]);
-    let cloudMapServiceId: string | undefined;
-    if (cloudMap) {
-      await clients.serviceDiscovery.send(new CreateHttpNamespaceCommand({ Name: 'bench' }));
-      const { Namespaces } = await clients.serviceDiscovery.send(new ListNamespacesCommand({}));
-      const { Service } = await clients.serviceDiscovery.send(
-        new CreateServiceCommand({ Name: 'peers', NamespaceId: Namespaces![0]!.Id! }),
-      );
-      cloudMapServiceId = Service!.Id!;
-    }
     const handler = createHandler({
-      config: {
-        ...(ssm ? { peersParameter: '/bench/peers' } : {}),
-        ...(cloudMapServiceId ? { cloudMapServiceId } : {}),
-        taskTags: { app: ['shop'] },
-        cluster: 'prod',
-        nodeBasename: 'shop',
-      },
+      config: { peersParameter: '/bench/peers', taskTags: { app: ['shop'] }, cluster: 'prod', nodeBasename: 'shop' },
       clients,
       logger: new Logger({ logLevel: 'SILENT' }),
       metrics: new Metrics(),
     });
-    let instances = 0;
-    for (const run of ['first (writes)', 'unchanged', ...(cloudMap ? ['5 tasks replaced'] : [])]) {
-      if (run === '5 tasks replaced') {
-        const leaving = estate.tasks.filter((task) => task.running && task.cluster === 'prod').slice(0, 5);
-        for (const task of leaving) await estate.stop(task);
-        await estate.run({ cluster: 'prod', count: 5, tags: { app: 'shop' } });
-      }
+    // The floors on AWS: the Tagging API pages through every tagged task of the Region (stopped ones too) and
+    // describes those of the cluster; ListTasks pages through the cluster's running tasks, tagged or not, and
+    // describes them all.
+    const tagged = estate.peers + stopped + estate.elsewhere;
+    const floorTagging = pages(tagged) + chunks(estate.peers + stopped);
+    const floorList = 2 * chunks(estate.peers + estate.untagged) || 1;
+    for (const run of ['1 (writes)', '2', '3']) {
       const started = performance.now();
       const report = (await handler({}, context)) as HandlerResult;
       const wall = performance.now() - started;
       const calls = report.apiCalls;
+      const ssm = Object.entries(calls)
+        .filter(([api]) => api.startsWith('ssm:'))
+        .reduce((sum, [, count]) => sum + count, 0);
       rows.push([
-        String(report.tasks.tagged),
+        estate.label,
+        String(tagged),
         String(report.nodes.length),
         run,
+        report.tasks.discovery ?? '',
         String(calls['tag:GetResources'] ?? 0),
+        String(calls['ecs:ListTasks'] ?? 0),
         String(calls['ecs:DescribeTasks'] ?? 0),
-        String((calls['ssm:GetParameter'] ?? 0) + (calls['ssm:PutParameter'] ?? 0)),
-        ...(cloudMap ? cloudMapColumns(report, instances) : []),
+        String(ssm),
+        String(floorTagging),
+        String(floorList),
         wall.toFixed(0),
       ]);
-      instances = report.stores.cloudMap?.instances ?? 0;
     }
   } finally {
     await moto.stop();
@@ -119,13 +99,17 @@ for (const running of estates) {
 }
 
 const header = [
-  'tagged tasks',
+  'estate (peers)',
+  'tagged in Region',
   'peers',
   'run',
+  'path',
   'GetResources',
+  'ListTasks',
   'DescribeTasks',
   'SSM calls',
-  ...(cloudMap ? ['Cloud Map calls', 'floor (all calls)', 'all calls'] : []),
+  'floor tagging (AWS)',
+  'floor ListTasks (AWS)',
   'time (ms)',
 ];
 const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
