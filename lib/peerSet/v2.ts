@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { BASENAME_PATTERN, PEER_SET_PART_MAX_CHARS, PEER_SET_PARTS_MAX } from '../constants.js';
-import { isIpv4 } from './build.js';
 
 // The v2 peer-set format: a manifest in the main parameter, the addresses in up to 10 part parameters.
 // /work/notes/ssm-v2-format.md (docs/peer-set-format.md once published) is the specification; this module and
@@ -213,7 +212,3 @@ export const decodeV2 = (manifest: Manifest, parts: readonly (string | undefined
   if (setDigest(nodes) !== manifest.digest) return { problem: 'the decoded set does not match the digest' };
   return nodes;
 };
-
-/** Whether every node is `basename@IPv4` of the one basename (the v2 form holds addresses only). */
-export const sharesBasename = (basename: string, nodes: readonly string[]): boolean =>
-  nodes.every((node) => node.startsWith(`${basename}@`) && isIpv4(node.slice(basename.length + 1)));

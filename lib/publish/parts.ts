@@ -1,7 +1,7 @@
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { ConflictError, InvalidResponseError, PublishError } from '../errors.js';
-import { decodePeerSet, decodeV2, parseManifest, partName, type PeerSetValues } from '../peerSet/index.js';
 import { PEER_SET_PARTS_MAX } from '../constants.js';
+import { decodePeerSet, decodeV2, parseManifest, partName, type PeerSetValues } from '../peerSet/index.js';
 import { awsCall, type RunScope } from '../runScope.js';
 import { readParameter, writeParameter, type StoredValue } from './ssm.js';
 import { tierFor } from './tier.js';
@@ -76,6 +76,7 @@ export interface PublishedSet {
  * @param values - what the run would publish
  * @param sameNodes - the nodes of `values`, returned when the stored value is the same
  * @param scope - the run's scope
+ * @param rewrite - the run will write even an unchanged value (forced): read the parts to repair them
  */
 export const readPublished = async (
   client: SSMClient,
