@@ -17,6 +17,18 @@ export const GET_RESOURCES_PAGE_SIZE = 100;
  */
 export const GET_RESOURCES_MAX_PAGES = 100;
 
+/** ListTasks page size (the API's maximum). */
+export const LIST_TASKS_PAGE_SIZE = 100;
+
+/** The most ListTasks pages one run reads: 10,000 running tasks, twice the 5,000 peers a set can hold. */
+export const LIST_TASKS_MAX_PAGES = 100;
+
+/**
+ * How many runs of one execution environment may pass before discovery measures the path it did not take again
+ * (see lib/discover/choosePath.ts); at one run a minute, every 20 minutes.
+ */
+export const DISCOVERY_RECHECK_RUNS = 20;
+
 /** SSM parameter value limits, in characters. */
 export const SSM_STANDARD_MAX_CHARS = 4096;
 export const SSM_ADVANCED_MAX_CHARS = 8192;

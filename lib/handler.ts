@@ -9,6 +9,7 @@ import { accountOf, checkClusterAccount, type Config } from './config.js';
 import { DiscoveryError, PublishError } from './errors.js';
 import { boundedError, capList } from './logBounds.js';
 import { recordError, recordIgnored, recordReport } from './metrics.js';
+import { PathChooser } from './discover/index.js';
 import { reconcile } from './reconcile.js';
 import { ignoredReport, type Report } from './report.js';
 import { classifyTrigger } from './trigger/index.js';
@@ -34,6 +35,8 @@ export interface HandlerDependencies {
  * export const handler = createHandler({ config: loadConfig(process.env), clients, logger, metrics });
  */
 export const createHandler = ({ config, clients, logger, metrics }: HandlerDependencies) => {
+  // Lives as long as the execution environment: the discovery path of each run is chosen from earlier runs' costs.
+  const paths = new PathChooser();
   const run = async (event: unknown, context: Context, { signal }: { signal?: AbortSignal } = {}) => {
     try {
       const account = accountOf(context.invokedFunctionArn);
@@ -58,7 +61,11 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
         return { ...report, ...batch };
       }
       const remainingMs = context.getRemainingTimeInMillis?.();
-      const report = await reconcile(clients, config, trigger, { ...(signal ? { signal } : {}), remainingMs });
+      const report = await reconcile(clients, config, trigger, {
+        ...(signal ? { signal } : {}),
+        remainingMs,
+        paths,
+      });
       recordReport(metrics, report);
       logger.info(report.written ? 'reconciled: parameter written' : 'reconciled: parameter unchanged', { report });
       return { ...report, ...batch };

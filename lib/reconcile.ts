@@ -1,9 +1,9 @@
 import type { Clients } from './clients.js';
 import type { Config } from './config.js';
-import { describeTasks, getTaskArns, groupByCluster, peersOf } from './discover/index.js';
-import { buildPeerSet, decodePeerSet, diffPeerSets, encodePeerSet } from './peerSet/index.js';
+import { discover, peersOf, type DiscoveryPath, type PathChooser } from './discover/index.js';
+import { buildPeerSet, diffPeerSets, peerSetValues } from './peerSet/index.js';
 import { peerInstances, readCloudMap, writeCloudMap } from './publish/cloudMap/index.js';
-import { readParameter, tierFor, writeParameter } from './publish/index.js';
+import { publishValues, readParameter, readPublished } from './publish/index.js';
 import type { Report } from './report.js';
 import { startRun, type RunOptions } from './runScope.js';
 import type { Trigger } from './trigger/index.js';
@@ -17,7 +17,8 @@ import type { Trigger } from './trigger/index.js';
  * @param clients - AWS clients
  * @param config - the configuration
  * @param trigger - what started the run
- * @param options - the invocation's abort signal and remaining time (the run's deadline), and a clock
+ * @param options - the invocation's abort signal and remaining time (the run's deadline), a clock, and the
+ *   execution environment's PathChooser (with ECS_CLUSTER: which discovery path the run takes)
  * @throws DiscoveryError, TaskAddressError, ConfigError, PeerSetTooLargeError, PublishError or ConflictError;
  *   nothing was written
  * @example
@@ -27,23 +28,24 @@ export const reconcile = async (
   clients: Clients,
   config: Config,
   trigger: Trigger,
-  options: RunOptions = {},
+  options: RunOptions & { paths?: PathChooser } = {},
 ): Promise<Report> => {
   const scope = startRun(options);
   const started = scope.now();
   try {
     const ssm = config.peersParameter;
     const stored = ssm === undefined ? undefined : await readParameter(clients.ssm, ssm, scope);
-    const tagged = await getTaskArns(clients.tagging, config.taskTags, scope);
-    const byCluster = groupByCluster(tagged, config.cluster);
-    const { tasks, missing } = await describeTasks(clients.ecs, byCluster, scope);
+    const path: DiscoveryPath = config.discovery ?? options.paths?.next() ?? 'tagging';
+    const found = await discover(clients, config.taskTags, config.cluster, scope, path);
+    for (const cost of found.costs ?? (found.cost ? [found.cost] : [])) options.paths?.record(cost);
+    const { tasks, missing } = found;
     const { addresses, skipped } = peersOf(tasks);
     const { nodes } = buildPeerSet(config.nodeBasename, addresses);
 
     // Every check and read comes before the first write: a set too large for a store, or a failed
-    // ListInstances, fails the run with nothing written anywhere.
-    const value = encodePeerSet(nodes);
-    const tier = ssm === undefined ? undefined : tierFor(value);
+    // ListInstances or GetParameters, fails the run with nothing written anywhere.
+    // SSM: v1 while it fits, else a v2 manifest and its parts (docs/peer-set-format.md).
+    const values = ssm === undefined ? undefined : peerSetValues(config.nodeBasename, nodes);
     const cloudMap =
       config.cloudMapServiceId === undefined
         ? undefined
@@ -55,19 +57,18 @@ export const reconcile = async (
             scope,
           );
 
-    const ssmChanged = ssm !== undefined && stored?.value !== value;
-    const ssmWrite = ssm !== undefined && (ssmChanged || trigger.force) && !trigger.dryRun;
+    const ssmChanged = values !== undefined && stored?.value !== values.main;
+    const ssmWrite = values !== undefined && (ssmChanged || trigger.force) && !trigger.dryRun;
+    const ssmPublished =
+      ssm === undefined || values === undefined
+        ? undefined
+        : await readPublished(clients.ssm, ssm, stored, values, nodes, scope, ssmWrite);
     const version =
-      ssmWrite && tier !== undefined
-        ? await writeParameter(clients.ssm, ssm, value, tier, stored?.version, scope)
+      ssmWrite && ssm !== undefined && values !== undefined && ssmPublished !== undefined
+        ? await publishValues(clients.ssm, ssm, values, stored?.version, ssmPublished.parts, scope)
         : stored?.version;
     const cloudMapReport = cloudMap && (await writeCloudMap(clients.serviceDiscovery, cloudMap, trigger.dryRun, scope));
-    const published =
-      ssm !== undefined
-        ? stored === undefined
-          ? []
-          : (decodePeerSet(stored.value) ?? [])
-        : (cloudMap?.published ?? []);
+    const published = ssmPublished?.nodes ?? cloudMap?.published ?? [];
 
     return {
       trigger: trigger.kind,
@@ -85,8 +86,9 @@ export const reconcile = async (
         ...(cloudMapReport === undefined ? {} : { cloudMap: cloudMapReport }),
       },
       tasks: {
-        tagged: tagged.length,
-        inCluster: [...byCluster.values()].reduce((sum, arns) => sum + arns.length, 0),
+        discovery: found.path,
+        tagged: found.tagged,
+        inCluster: found.inCluster,
         missing: missing.length,
         skipped,
       },

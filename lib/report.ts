@@ -31,6 +31,8 @@ export interface Report {
     cloudMap?: CloudMapReport;
   };
   tasks: {
+    /** How they were found: the Tagging API, or ListTasks of the cluster (lib/discover/choosePath.ts). */
+    discovery?: 'tagging' | 'listTasks';
     /** Task ARNs carrying the tags, in any cluster and state. */
     tagged: number;
     /** Of those, in the configured cluster. */

@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
 import { DESCRIBE_TASKS_CONCURRENCY, DESCRIBE_TASKS_MAX_ARNS } from '../constants.js';
 import { DiscoveryError, InvalidResponseError, describeError } from '../errors.js';
@@ -11,8 +11,15 @@ const API = 'ecs:DescribeTasks';
 
 // What the peer decision reads of each task; ECS always sends these, a task without them cannot be judged.
 const answerSchema = z.object({
-  tasks: z.array(z.object({ taskArn: z.string().min(1), lastStatus: z.string(), desiredStatus: z.string() })),
-  failures: z.array(z.object({ arn: z.string().optional(), reason: z.string().optional() })).optional(),
+  tasks: z.array(
+    z.object({
+      taskArn: z.string().check(z.minLength(1)),
+      lastStatus: z.string(),
+      desiredStatus: z.string(),
+      tags: z.optional(z.array(z.object({ key: z.optional(z.string()), value: z.optional(z.string()) }))),
+    }),
+  ),
+  failures: z.optional(z.array(z.object({ arn: z.optional(z.string()), reason: z.optional(z.string()) }))),
 });
 
 /** What DescribeTasks said about a set of task ARNs. */
@@ -67,6 +74,7 @@ const accountFor = (
  * @param client - ECS client
  * @param taskArnsByCluster - cluster name -> task ARNs in it
  * @param scope - the run's scope (signal, deadline, call counters)
+ * @param withTags - ask for each task's tags too (`include: ["TAGS"]`), for tasks found without the Tagging API
  * @throws DiscoveryError when a call fails, reports a failure other than MISSING, leaves a task unaccounted for,
  *   or answers with a task it was not asked for or without the fields the run reads
  */
@@ -74,14 +82,15 @@ export const describeTasks = async (
   client: ECSClient,
   taskArnsByCluster: ReadonlyMap<string, readonly string[]>,
   scope: RunScope,
+  withTags = false,
 ): Promise<DescribedTasks> => {
   const limit = pLimit(DESCRIBE_TASKS_CONCURRENCY);
   const requests = [...taskArnsByCluster].flatMap(([cluster, arns]) =>
-    chunk(arns, DESCRIBE_TASKS_MAX_ARNS).map((tasks) => ({ cluster, tasks })),
+    chunk(arns, DESCRIBE_TASKS_MAX_ARNS).map((tasks) => ({ cluster, tasks, ...(withTags ? { include: ['TAGS' as const] } : {}) })),
   );
   const described: DescribedTasks = { tasks: [], missing: [] };
   let failed = false;
-  const describe = async (input: { cluster: string; tasks: string[] }): Promise<void> => {
+  const describe = async (input: { cluster: string; tasks: string[]; include?: 'TAGS'[] }): Promise<void> => {
     if (failed) return; // the run has failed already: send nothing more
     try {
       const answer = checkAnswer(

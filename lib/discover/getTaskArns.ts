@@ -1,16 +1,18 @@
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
 import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE } from '../constants.js';
-import { DiscoveryError, describeError, InvalidResponseError } from '../errors.js';
+import { DiscoveryError, describeError, InvalidResponseError, PageLimitError } from '../errors.js';
 import { awsCall, type RunScope } from '../runScope.js';
 
 const API = 'tag:GetResources';
 
 // Every page carries its list (empty on a short page); a page without one is not "the last page".
 const page = z.object({
-  ResourceTagMappingList: z.array(z.object({ ResourceARN: z.string().regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./) })),
-  PaginationToken: z.string().optional(),
+  ResourceTagMappingList: z.array(
+    z.object({ ResourceARN: z.string().check(z.regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./)) }),
+  ),
+  PaginationToken: z.optional(z.string()),
 });
 
 /**
@@ -34,11 +36,10 @@ export const getTaskArns = async (
   let PaginationToken: string | undefined;
   for (let number = 1; ; number += 1) {
     if (number > GET_RESOURCES_MAX_PAGES) {
-      throw new DiscoveryError(
-        API,
+      const message =
         `more than ${GET_RESOURCES_MAX_PAGES} pages (${GET_RESOURCES_MAX_PAGES * GET_RESOURCES_PAGE_SIZE} task ARNs) ` +
-          'match TASK_TAGS, far more than one app can publish: narrow TASK_TAGS',
-      );
+        'match TASK_TAGS, far more than one app can publish: narrow TASK_TAGS, or set ECS_CLUSTER';
+      throw new DiscoveryError(API, message, { cause: new PageLimitError(message, arns.size) });
     }
     const input = {
       ResourceTypeFilters: ['ecs:task'],

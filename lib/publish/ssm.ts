@@ -5,7 +5,7 @@ import {
   type ParameterTier,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
 import {
   PUT_PARAMETER_BACKOFF_MAX_MS,
@@ -23,7 +23,7 @@ export interface StoredValue {
   version: number;
 }
 
-const version = z.number().int().min(1);
+const version = z.int().check(z.minimum(1));
 // A GetParameter answer without Parameter is not "no parameter" (that is the ParameterNotFound error).
 const getAnswer = (name: string) =>
   z.object({ Parameter: z.object({ Name: z.literal(name), Value: z.string(), Version: version }) });
@@ -89,6 +89,7 @@ const backoff = (attempt: number): number =>
  * @param tier - the tier the value needs (`tierFor`)
  * @param readVersion - the version the run read at its start (undefined: the parameter did not exist)
  * @param scope - the run's scope (signal, deadline, call counters)
+ * @param guard - a further check before each attempt (a part's write checks that the main parameter is unchanged)
  * @returns the parameter's new version
  * @throws ConflictError when the parameter changed since the run read it; PublishError when the write fails,
  *   its answer has no Version, or too little of the run's time is left to write
@@ -100,6 +101,7 @@ export const writeParameter = async (
   tier: ParameterTier,
   readVersion: number | undefined,
   scope: RunScope,
+  guard?: () => Promise<void>,
 ): Promise<number> => {
   for (let attempt = 1; ; attempt += 1) {
     const stored = await readParameter(client, name, scope);
@@ -107,6 +109,7 @@ export const writeParameter = async (
       if (stored?.value === value) return stored.version; // an earlier attempt of ours (or an equal set) was stored
       throw new ConflictError(name, readVersion, stored?.version);
     }
+    await guard?.();
     requireTimeToWrite(scope, name);
     try {
       const command = withoutSdkRetries(

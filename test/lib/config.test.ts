@@ -52,7 +52,7 @@ describe('loadConfig', () => {
     [{ PEERS_PARAMETER: '/aws/peers' }, /PEERS_PARAMETER must not begin with aws or ssm/],
     [{ PEERS_PARAMETER: 'SSM-peers' }, /PEERS_PARAMETER must not begin with aws or ssm/],
     [{ PEERS_PARAMETER: `/${'a'.repeat(1011)}` }, /PEERS_PARAMETER/],
-    [{ PEERS_PARAMETER: '/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p' }, /PEERS_PARAMETER may have at most 15 levels/],
+    [{ PEERS_PARAMETER: '/a/b/c/d/e/f/g/h/i/j/k/l/m/n' }, /PEERS_PARAMETER may have at most 13 levels \(SSM allows 15; parts/],
     [{ ECS_CLUSTER: 'arn:aws:ecs:eu-west-1:123:cluster/x' }, /ECS_CLUSTER an ARN must look like/],
     [{ ECS_CLUSTER: 'bad name!' }, /ECS_CLUSTER a cluster name/],
   ])('rejects %j with an error naming the variable', (change, message) => {
@@ -91,9 +91,9 @@ describe('loadConfig', () => {
     expect(Object.keys(loadConfig({ ...valid, TASK_TAGS: tags }).taskTags)).toHaveLength(2);
   });
 
-  it('counts the SSM name limit of 1011 characters on the whole parameter ARN', () => {
+  it('counts the SSM name limit of 1011 characters on the whole ARN of the last part (NAME/part/9)', () => {
     const prefix = 'arn:aws:ssm:us-east-1:123456789012:parameter'.length; // 44
-    const longest = `/${'a'.repeat(1011 - prefix - 1)}`;
+    const longest = `/${'a'.repeat(1011 - prefix - 1 - '/part/9'.length)}`;
     expect(loadConfig({ ...valid, AWS_REGION: 'us-east-1', PEERS_PARAMETER: longest }).peersParameter).toBe(longest);
     expect(() => loadConfig({ ...valid, AWS_REGION: 'us-east-1', PEERS_PARAMETER: `${longest}a` })).toThrow(
       /PEERS_PARAMETER is too long: SSM allows 1011 characters for the whole parameter ARN .* this one has 1012/,

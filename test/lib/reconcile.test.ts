@@ -5,7 +5,8 @@
 import { DescribeTasksCommand, type DescribeTasksCommandInput } from '@aws-sdk/client-ecs';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { DiscoveryError, PeerSetTooLargeError, PublishError } from '../../lib/errors.js';
+import { DiscoveryError, PublishError } from '../../lib/errors.js';
+import { decodeV2, parseManifest } from '../../lib/peerSet/index.js';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
 import { reconcile } from '../../lib/reconcile.js';
 import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
@@ -298,8 +299,17 @@ describe('size limits', () => {
     expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Tier).toBe('Intelligent-Tiering');
   });
 
-  it('refuses a set over 8192 characters without writing the parameter', async () => {
-    await expect(run(200)).rejects.toThrow(PeerSetTooLargeError);
-    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  it('publishes a set over 8192 characters as v2: the parts first, then the manifest that names them', async () => {
+    const tasks = estate(700);
+    const report = await run(700);
+    const puts = ssm.commandCalls(PutParameterCommand).map((call) => call.args[0].input);
+    expect(puts.map((input) => input.Name)).toEqual(['/ecs-peers/shop/part/0', '/ecs-peers/shop']);
+    expect(puts.every((input) => input.Value!.length <= 4096 && input.Tier === 'Intelligent-Tiering')).toBe(true);
+    const manifest = parseManifest(puts[1]!.Value!)!;
+    expect(decodeV2(manifest, [puts[0]!.Value!])).toEqual(
+      [...tasks.values()].map((task) => `${basename}@${task.attachments![0]!.details![0]!.value}`).sort(),
+    );
+    expect(report).toMatchObject({ peerCount: 700, changed: true, written: true });
+    expect(report.added).toHaveLength(700);
   });
 });

@@ -4,7 +4,13 @@
  */
 import { DescribeTasksCommand, ECSClient, type DescribeTasksCommandInput, type Task } from '@aws-sdk/client-ecs';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  GetParametersCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Config } from '../../lib/config.js';
 import type { Trigger } from '../../lib/trigger/index.js';
@@ -70,19 +76,34 @@ export const estate = (count: number, cluster = 'prod', from = 0): Map<string, T
 export const nodesOf = (tasks: Map<string, Task>): string[] =>
   [...tasks.values()].map((task) => `shop@${task.attachments![0]!.details![0]!.value}`).sort();
 
-/** SSM holding `value` at `version` (or no parameter); PutParameter stores and bumps the version. */
+/**
+ * SSM holding `value` at `version` in the main parameter (or no parameter), and no other parameter yet:
+ * GetParameter and GetParameters answer from the store, PutParameter stores and bumps a version.
+ * Returns the main parameter's entry; `store` holds every parameter by name.
+ */
 export const serveParameter = (value?: string, version = 1) => {
   const stored = { value, version: value === undefined ? 0 : version };
-  ssm.on(GetParameterCommand).callsFake(async () => {
-    if (stored.value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
-    return { Parameter: { Name: config.peersParameter, Value: stored.value, Version: stored.version } };
+  const store = new Map<string, { value?: string; version: number }>([[config.peersParameter!, stored]]);
+  ssm.on(GetParameterCommand).callsFake(async (input: { Name: string }) => {
+    const entry = store.get(input.Name);
+    if (entry?.value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+    return { Parameter: { Name: input.Name, Value: entry.value, Version: entry.version } };
   });
-  ssm.on(PutParameterCommand).callsFake(async (input: { Value: string }) => {
-    stored.value = input.Value;
-    stored.version += 1;
-    return { Version: stored.version };
+  ssm.on(GetParametersCommand).callsFake(async (input: { Names: string[] }) => ({
+    Parameters: input.Names.flatMap((Name) => {
+      const entry = store.get(Name);
+      return entry?.value === undefined ? [] : [{ Name, Value: entry.value, Version: entry.version }];
+    }),
+    InvalidParameters: input.Names.filter((name) => store.get(name)?.value === undefined),
+  }));
+  ssm.on(PutParameterCommand).callsFake(async (input: { Name: string; Value: string }) => {
+    const entry = store.get(input.Name) ?? { version: 0 };
+    store.set(input.Name, entry);
+    entry.value = input.Value;
+    entry.version += 1;
+    return { Version: entry.version };
   });
-  return stored;
+  return Object.assign(stored, { store });
 };
 
 /** Resets every stub; SSM starts without the parameter. */
