@@ -167,7 +167,7 @@ defmodule EcsPeers.Test.Moto do
 
   @doc """
   Within moto's unauthenticated window (4 requests): creates the IAM user `reader` with
-  an inline policy allowing `ssm:GetParameter` only, and its access key; writes the
+  an inline policy allowing `ssm:GetParameter` and `ssm:GetParameters` (the v2 parts) only, and its access key; writes the
   parameter. Returns `%{access_key_id, secret_access_key}` of the reader.
   """
   def setup_reader!(moto, parameter, value) do
@@ -206,7 +206,7 @@ defmodule EcsPeers.Test.Moto do
 
   @doc """
   Within moto's unauthenticated window (3 requests): creates the role `task` allowed
-  `ssm:GetParameter` only, and assumes it. Returns the temporary credentials
+  `ssm:GetParameter` and `ssm:GetParameters` only, and assumes it. Returns the temporary credentials
   (`access_key_id`, `secret_access_key`, `session_token`), which moto checks on every
   request once authentication is on, session token included.
   """
@@ -261,7 +261,14 @@ defmodule EcsPeers.Test.Moto do
   defp read_only_policy do
     JSON.encode(%{
       "Version" => "2012-10-17",
-      "Statement" => [%{"Effect" => "Allow", "Action" => ["ssm:GetParameter"], "Resource" => "*"}]
+      "Statement" => [
+        # As the stack's reader policy: the parameter, and the parts of a v2 set.
+        %{
+          "Effect" => "Allow",
+          "Action" => ["ssm:GetParameter", "ssm:GetParameters"],
+          "Resource" => "*"
+        }
+      ]
     })
   end
 end
