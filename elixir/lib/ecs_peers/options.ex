@@ -57,8 +57,11 @@ defmodule EcsPeers.Options do
      "accept only entries with this basename."},
     {:region, :common, nil, :nil_or_string, "nil or a string",
      "`AWS_REGION`, then `AWS_DEFAULT_REGION`", "the AWS region."},
-    {:max_nodes, :common, 1_000, :pos_int, "a positive integer", nil,
-     "at most this many nodes are taken from the set."},
+    # The reconciler's ceiling (a v2 set of 10 parts); its atom budget, 50,000 by
+    # default, is 5% of the VM's default atom limit (1,048,576).
+    {:max_nodes, :common, 5_000, :pos_int, "a positive integer", nil,
+     "at most this many nodes are taken from the set (the largest set the reconciler " <>
+       "publishes)."},
     {:max_new_atoms, :common, nil, :nil_or_non_neg_int, "nil or a non-negative integer",
      "`10 * max_nodes`",
      "how many new node-name atoms this process may make over its life. Names whose atom " <>
