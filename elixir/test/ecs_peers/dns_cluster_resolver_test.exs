@@ -10,7 +10,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
   import ExUnit.CaptureLog
 
   alias EcsPeers.DNSClusterResolver, as: Resolver
-  alias EcsPeers.Test.{Moto, SsmProxy, V2Encoder}
+  alias EcsPeers.Test.{Moto, SsmProxy}
 
   @moduletag :moto
 
@@ -29,8 +29,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
 
   setup_all do
     extra = map_size(@values) - 1
-    # The reader (4 requests), the values, and a writer for the v2 sets (3).
-    moto = Moto.start!(no_auth_count: 4 + extra + 3)
+    moto = Moto.start!(no_auth_count: 4 + extra)
     on_exit(fn -> Moto.stop(moto) end)
     reader = Moto.setup_reader!(moto, "/ecs-peers/shop", @values["/ecs-peers/shop"])
 
@@ -39,71 +38,8 @@ defmodule EcsPeers.DNSClusterResolverTest do
       {200, _} = Moto.ssm(moto, "PutParameter", put)
     end
 
-    %{moto: moto, reader: reader, writer: writer!(moto)}
+    %{moto: moto, reader: reader}
   end
-
-  # A user allowed ssm:PutParameter, as the reconciler is: v2 sets are written in the tests.
-  defp writer!(moto) do
-    Moto.iam!(moto, %{"Action" => "CreateUser", "UserName" => "writer", "Version" => "2010-05-08"})
-
-    policy =
-      EcsPeers.JSON.encode(%{
-        "Version" => "2012-10-17",
-        "Statement" => [
-          %{"Effect" => "Allow", "Action" => ["ssm:PutParameter"], "Resource" => "*"}
-        ]
-      })
-
-    Moto.iam!(moto, %{
-      "Action" => "PutUserPolicy",
-      "UserName" => "writer",
-      "PolicyName" => "write-peers",
-      "PolicyDocument" => policy,
-      "Version" => "2010-05-08"
-    })
-
-    xml =
-      Moto.iam!(moto, %{
-        "Action" => "CreateAccessKey",
-        "UserName" => "writer",
-        "Version" => "2010-05-08"
-      })
-
-    [_, id] = Regex.run(~r/<AccessKeyId>([^<]+)<\/AccessKeyId>/, xml)
-    [_, secret] = Regex.run(~r/<SecretAccessKey>([^<]+)<\/SecretAccessKey>/, xml)
-    %{access_key_id: id, secret_access_key: secret}
-  end
-
-  defp put!(ctx, name, value) do
-    put = %{"Name" => name, "Value" => value, "Type" => "String", "Overwrite" => true}
-    {200, _} = Moto.ssm(ctx.moto, "PutParameter", put, ctx.writer)
-  end
-
-  # A v2 set as the reconciler writes one: its parts, then its manifest.
-  defp put_parts!(ctx, name, %{parts: parts}) do
-    for {value, i} <- Enum.with_index(parts), do: put!(ctx, "#{name}/part/#{i}", value)
-  end
-
-  defp publish!(ctx, name, encoded) do
-    put_parts!(ctx, name, encoded)
-    put!(ctx, name, encoded.manifest)
-  end
-
-  # Exactly n distinct addresses of a VPC's 10.0.0.0/16, and their v2 set.
-  defp v2_set(seed, n) do
-    :rand.seed(:exsss, seed)
-    V2Encoder.encode("shop", Enum.take(Enum.shuffle(0x0A000000..0x0A00FFFF), n))
-  end
-
-  defp addresses(%{names: names}) do
-    for "shop@" <> host <- names do
-      {:ok, ip} = :inet.parse_ipv4strict_address(String.to_charlist(host))
-      ip
-    end
-    |> Enum.sort()
-  end
-
-  defp targets(proxy), do: for(%{target: "AmazonSSM." <> op} <- SsmProxy.requests(proxy), do: op)
 
   setup ctx do
     proxy = SsmProxy.start!(ctx.moto.url, Map.get(ctx, :proxy, []))
@@ -310,65 +246,6 @@ defmodule EcsPeers.DNSClusterResolverTest do
     Process.sleep(5)
     assert [_, _] = Resolver.lookup("/ecs-peers/shop", :a)
     assert Enum.map(SsmProxy.requests(proxy), & &1.answered) == [:skewed, :forwarded, :forwarded]
-  end
-
-  # The default :max_nodes takes the reconciler's largest set whole.
-  @tag config: [basename: "shop", polling_interval: 1_000, read_budget: 1.0e9]
-  test "a v2 set (a manifest and its parts) resolves to all its addresses", ctx do
-    set = v2_set({7, 7, 7}, 5_000)
-    assert length(set.parts) >= 2
-    publish!(ctx, "/ecs-peers/v2", set)
-
-    state = dns_cluster_init([{"shop", "/ecs-peers/v2"}], resource_types: [:a])
-    names = for {name, _connected} <- dns_cluster_tick(state), do: name
-    assert Enum.sort(names) == set.names
-    assert Enum.sort(Resolver.lookup("/ecs-peers/v2", :srv)) == addresses(set)
-    assert targets(ctx.proxy) == ["GetParameter", "GetParameters"]
-
-    # The manifest unchanged: one GetParameter per read, the same addresses.
-    Process.sleep(1_100)
-    assert length(Resolver.lookup("/ecs-peers/v2", :a)) == 5_000
-    assert targets(ctx.proxy) == ["GetParameter", "GetParameters", "GetParameter"]
-  end
-
-  @tag config: [basename: "shop", polling_interval: 50, read_budget: 1.0e9]
-  test "a torn v2 set keeps the previous addresses and is read again without backoff", ctx do
-    c = v2_set({3, 3, 3}, 900)
-    a = v2_set({4, 4, 4}, 900)
-    b = v2_set({5, 5, 5}, 900)
-    publish!(ctx, "/ecs-peers/torn", c)
-    assert Enum.sort(Resolver.lookup("/ecs-peers/torn", :a)) == addresses(c)
-
-    # A writer between its parts and its manifest: parts of A, the manifest of B.
-    put_parts!(ctx, "/ecs-peers/torn", a)
-    put!(ctx, "/ecs-peers/torn", b.manifest)
-
-    log =
-      capture_log(fn ->
-        for _ <- 1..3 do
-          Process.sleep(60)
-          assert Enum.sort(Resolver.lookup("/ecs-peers/torn", :a)) == addresses(c)
-        end
-      end)
-
-    # Each torn read was logged once in all, and each came at the budgeted 50 ms (a
-    # backoff would have doubled it: 100 ms, then 200).
-    assert [_] = Regex.scan(~r/parts do not make its set/, log)
-    assert log =~ "keeping the last 900 address(es)"
-
-    assert targets(ctx.proxy) |> Enum.drop(2) |> Enum.frequencies() ==
-             %{"GetParameter" => 3, "GetParameters" => 3}
-
-    # The writer finishes: the next read answers B.
-    put_parts!(ctx, "/ecs-peers/torn", b)
-    Process.sleep(60)
-
-    log =
-      capture_log(fn ->
-        assert Enum.sort(Resolver.lookup("/ecs-peers/torn", :a)) == addresses(b)
-      end)
-
-    assert log =~ "reading /ecs-peers/torn works again"
   end
 
   test "bad configuration fails DNSCluster's start with the reason, never showing :env" do

@@ -205,6 +205,42 @@ defmodule EcsPeers.Test.Moto do
   end
 
   @doc """
+  Within moto's unauthenticated window (3 requests): creates the IAM user `writer` allowed
+  `ssm:PutParameter`, as the reconciler is, and its access key, to write sets once
+  authentication is on. Returns `%{access_key_id, secret_access_key}`.
+  """
+  def setup_writer!(moto) do
+    iam!(moto, %{"Action" => "CreateUser", "UserName" => "writer", "Version" => "2010-05-08"})
+
+    policy =
+      JSON.encode(%{
+        "Version" => "2012-10-17",
+        "Statement" => [
+          %{"Effect" => "Allow", "Action" => ["ssm:PutParameter"], "Resource" => "*"}
+        ]
+      })
+
+    iam!(moto, %{
+      "Action" => "PutUserPolicy",
+      "UserName" => "writer",
+      "PolicyName" => "write-peers",
+      "PolicyDocument" => policy,
+      "Version" => "2010-05-08"
+    })
+
+    xml =
+      iam!(moto, %{
+        "Action" => "CreateAccessKey",
+        "UserName" => "writer",
+        "Version" => "2010-05-08"
+      })
+
+    [_, id] = Regex.run(~r/<AccessKeyId>([^<]+)<\/AccessKeyId>/, xml)
+    [_, secret] = Regex.run(~r/<SecretAccessKey>([^<]+)<\/SecretAccessKey>/, xml)
+    %{access_key_id: id, secret_access_key: secret}
+  end
+
+  @doc """
   Within moto's unauthenticated window (3 requests): creates the role `task` allowed
   `ssm:GetParameter` and `ssm:GetParameters` only, and assumes it. Returns the temporary credentials
   (`access_key_id`, `secret_access_key`, `session_token`), which moto checks on every
