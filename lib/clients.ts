@@ -1,5 +1,6 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS, SDK_MAX_ATTEMPTS } from './constants.js';
 
@@ -8,6 +9,8 @@ export interface Clients {
   tagging: ResourceGroupsTaggingAPIClient;
   ecs: ECSClient;
   ssm: SSMClient;
+  /** Cloud Map's control plane (ListInstances, RegisterInstance, DeregisterInstance). */
+  serviceDiscovery: ServiceDiscoveryClient;
 }
 
 /**
@@ -44,5 +47,6 @@ export const createClients = (overrides: Record<string, unknown> = {}): Clients 
     tagging: new ResourceGroupsTaggingAPIClient(settings()),
     ecs: new ECSClient(settings()),
     ssm: new SSMClient(settings()),
+    serviceDiscovery: new ServiceDiscoveryClient(settings()),
   };
 };

@@ -4,8 +4,10 @@ import { ConfigError } from './errors.js';
 
 /** The reconciler's configuration, read from the Lambda environment. */
 export interface Config {
-  /** SSM parameter that holds the peer set, e.g. `/ecs-peers/shop`. */
-  peersParameter: string;
+  /** SSM parameter that holds the peer set, e.g. `/ecs-peers/shop`; undefined when SSM is not a store. */
+  peersParameter?: string;
+  /** Cloud Map service (`srv-...`) whose instances are the peers; undefined when Cloud Map is not a store. */
+  cloudMapServiceId?: string;
   /** Tags a task must carry: key -> accepted values (any of them). */
   taskTags: Record<string, string[]>;
   /** Cluster name the peers must belong to; undefined accepts every cluster. */
@@ -108,9 +110,19 @@ const cluster = z
   })
   .refine((value) => /^[A-Za-z0-9_-]{1,255}$/.test(value.name), 'a cluster name has 1-255 letters, digits, _ and -');
 
+// Cloud Map ids: `srv-` and lowercase letters and digits (ServiceId is at most 64 characters).
+const serviceId = z.string().regex(/^srv-[a-z0-9]{1,60}$/, 'must be a Cloud Map service id, e.g. srv-e4anhexample0004');
+const optional = (type: z.ZodType<string, string>) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(type.optional());
+
 const schema = z
   .object({
-    PEERS_PARAMETER: parameterName,
+    PEERS_PARAMETER: optional(parameterName),
+    CLOUD_MAP_SERVICE_ID: optional(serviceId),
     TASK_TAGS: z
       .string()
       .transform((text, ctx) => {
@@ -131,9 +143,18 @@ const schema = z
     DISCOVERY_PATH: z.enum(['tagging', 'listTasks', '']).optional(),
     AWS_REGION: z.string().min(1).optional(),
   })
-  .superRefine(({ PEERS_PARAMETER, ECS_CLUSTER, AWS_REGION }, ctx) => {
+  .superRefine(({ PEERS_PARAMETER, CLOUD_MAP_SERVICE_ID, ECS_CLUSTER, AWS_REGION }, ctx) => {
+    if (PEERS_PARAMETER === undefined && CLOUD_MAP_SERVICE_ID === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PEERS_PARAMETER or CLOUD_MAP_SERVICE_ID'],
+        message:
+          'is required: set PEERS_PARAMETER (an SSM parameter), CLOUD_MAP_SERVICE_ID (a Cloud Map service, ' +
+          'srv-...) or both, for the store(s) the peer set is published to',
+      });
+    }
     // The longest name the run writes is its last part's (NAME/part/9).
-    const arnLength = parameterArnLength(`${PEERS_PARAMETER}/part/9`, AWS_REGION);
+    const arnLength = PEERS_PARAMETER === undefined ? 0 : parameterArnLength(`${PEERS_PARAMETER}/part/9`, AWS_REGION);
     if (arnLength > SSM_PARAMETER_ARN_MAX_CHARS) {
       ctx.addIssue({
         code: 'custom',
@@ -166,6 +187,7 @@ const schema = z
 export const loadConfig = (env: Record<string, string | undefined>): Config => {
   const parsed = schema.safeParse({
     PEERS_PARAMETER: env.PEERS_PARAMETER,
+    CLOUD_MAP_SERVICE_ID: env.CLOUD_MAP_SERVICE_ID,
     TASK_TAGS: env.TASK_TAGS,
     ECS_CLUSTER: env.ECS_CLUSTER,
     NODE_BASENAME: env.NODE_BASENAME,
@@ -175,15 +197,17 @@ export const loadConfig = (env: Record<string, string | undefined>): Config => {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0]);
-      const detail = env[variable] === undefined ? 'is required' : issue.message;
+      const detail = env[variable] === undefined && !issue.message.startsWith('is ') ? 'is required' : issue.message;
       const where = issue.path.length > 1 ? ` (at ${issue.path.slice(1).join('.')})` : '';
       return `${variable}${where} ${detail}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
-  const { PEERS_PARAMETER, TASK_TAGS, ECS_CLUSTER, NODE_BASENAME, DISCOVERY_PATH, AWS_REGION } = parsed.data;
+  const { PEERS_PARAMETER, CLOUD_MAP_SERVICE_ID, TASK_TAGS, ECS_CLUSTER, NODE_BASENAME, DISCOVERY_PATH, AWS_REGION } =
+    parsed.data;
   return {
-    peersParameter: PEERS_PARAMETER,
+    ...(PEERS_PARAMETER === undefined ? {} : { peersParameter: PEERS_PARAMETER }),
+    ...(CLOUD_MAP_SERVICE_ID === undefined ? {} : { cloudMapServiceId: CLOUD_MAP_SERVICE_ID }),
     taskTags: TASK_TAGS,
     nodeBasename: NODE_BASENAME,
     ...(ECS_CLUSTER === undefined ? {} : { cluster: ECS_CLUSTER.name }),

@@ -7,6 +7,9 @@ export const METRIC = {
   added: 'PeersAdded',
   removed: 'PeersRemoved',
   writes: 'ParameterWrites',
+  cloudMapWrites: 'CloudMapWrites',
+  registered: 'InstancesRegistered',
+  deregistered: 'InstancesDeregistered',
   success: 'ReconcileSuccess',
   errors: 'ReconcileErrors',
   duration: 'ReconcileDuration',
@@ -24,7 +27,13 @@ export const recordReport = (metrics: Metrics, report: Report): void => {
   metrics.addMetric(METRIC.peers, MetricUnit.Count, report.nodes.length);
   metrics.addMetric(METRIC.added, MetricUnit.Count, report.added.length);
   metrics.addMetric(METRIC.removed, MetricUnit.Count, report.removed.length);
-  metrics.addMetric(METRIC.writes, MetricUnit.Count, report.written ? 1 : 0);
+  if (report.stores.ssm) metrics.addMetric(METRIC.writes, MetricUnit.Count, report.stores.ssm.written ? 1 : 0);
+  const { cloudMap } = report.stores;
+  if (cloudMap) {
+    metrics.addMetric(METRIC.cloudMapWrites, MetricUnit.Count, cloudMap.written ? 1 : 0);
+    metrics.addMetric(METRIC.registered, MetricUnit.Count, cloudMap.written ? cloudMap.registered.length : 0);
+    metrics.addMetric(METRIC.deregistered, MetricUnit.Count, cloudMap.written ? cloudMap.deregistered.length : 0);
+  }
   metrics.addMetric(METRIC.success, MetricUnit.Count, 1);
   metrics.addMetric(METRIC.duration, MetricUnit.Milliseconds, report.durationMs);
   const calls = Object.values(report.apiCalls).reduce((sum, count) => sum + count, 0);

@@ -2,6 +2,7 @@ import type { Clients } from './clients.js';
 import type { Config } from './config.js';
 import { discover, peersOf, type DiscoveryPath, type PathChooser } from './discover/index.js';
 import { buildPeerSet, diffPeerSets, peerSetValues } from './peerSet/index.js';
+import { peerInstances, readCloudMap, writeCloudMap } from './publish/cloudMap/index.js';
 import { publishValues, readParameter, readPublished } from './publish/index.js';
 import type { Report } from './report.js';
 import { startRun, type RunOptions } from './runScope.js';
@@ -32,34 +33,58 @@ export const reconcile = async (
   const scope = startRun(options);
   const started = scope.now();
   try {
-    const stored = await readParameter(clients.ssm, config.peersParameter, scope);
+    const ssm = config.peersParameter;
+    const stored = ssm === undefined ? undefined : await readParameter(clients.ssm, ssm, scope);
     const path: DiscoveryPath = config.discovery ?? options.paths?.next() ?? 'tagging';
     const found = await discover(clients, config.taskTags, config.cluster, scope, path);
-    if (found.cost) options.paths?.record(found.cost);
+    for (const cost of found.costs ?? (found.cost ? [found.cost] : [])) options.paths?.record(cost);
     const { tasks, missing } = found;
     const { addresses, skipped } = peersOf(tasks);
     const { nodes } = buildPeerSet(config.nodeBasename, addresses);
 
-    // v1 while it fits, else a v2 manifest and parts; a set too large for either fails here, before any write
-    const values = peerSetValues(config.nodeBasename, nodes);
-    const changed = stored?.value !== values.main;
-    const write = (changed || trigger.force) && !trigger.dryRun;
-    const published = await readPublished(clients.ssm, config.peersParameter, stored, values, nodes, scope, write);
-    const version = write
-      ? await publishValues(clients.ssm, config.peersParameter, values, stored?.version, published.parts, scope)
-      : stored?.version;
+    // Every check and read comes before the first write: a set too large for a store, or a failed
+    // ListInstances or GetParameters, fails the run with nothing written anywhere.
+    // SSM: v1 while it fits, else a v2 manifest and its parts (docs/peer-set-format.md).
+    const values = ssm === undefined ? undefined : peerSetValues(config.nodeBasename, nodes);
+    const cloudMap =
+      config.cloudMapServiceId === undefined
+        ? undefined
+        : await readCloudMap(
+            clients.serviceDiscovery,
+            config.cloudMapServiceId,
+            peerInstances(tasks, config.nodeBasename, config.region),
+            trigger.force,
+            scope,
+          );
+
+    const ssmChanged = values !== undefined && stored?.value !== values.main;
+    const ssmWrite = values !== undefined && (ssmChanged || trigger.force) && !trigger.dryRun;
+    const ssmPublished =
+      ssm === undefined || values === undefined
+        ? undefined
+        : await readPublished(clients.ssm, ssm, stored, values, nodes, scope, ssmWrite);
+    const version =
+      ssmWrite && ssm !== undefined && values !== undefined && ssmPublished !== undefined
+        ? await publishValues(clients.ssm, ssm, values, stored?.version, ssmPublished.parts, scope)
+        : stored?.version;
+    const cloudMapReport = cloudMap && (await writeCloudMap(clients.serviceDiscovery, cloudMap, trigger.dryRun, scope));
+    const published = ssmPublished?.nodes ?? cloudMap?.published ?? [];
 
     return {
       trigger: trigger.kind,
       dryRun: trigger.dryRun,
       force: trigger.force,
-      parameter: config.peersParameter,
+      ...(ssm === undefined ? {} : { parameter: ssm }),
       peerCount: nodes.length,
       nodes,
-      ...diffPeerSets(published.nodes, nodes),
-      changed,
-      written: write,
+      ...diffPeerSets(published, nodes),
+      changed: ssmChanged || cloudMap?.plan.changed === true,
+      written: ssmWrite || cloudMapReport?.written === true,
       ...(version === undefined ? {} : { version }),
+      stores: {
+        ...(ssm === undefined ? {} : { ssm: { parameter: ssm, written: ssmWrite } }),
+        ...(cloudMapReport === undefined ? {} : { cloudMap: cloudMapReport }),
+      },
       tasks: {
         discovery: found.path,
         tagged: found.tagged,

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { SkipReason } from './discover/index.js';
+import type { CloudMapReport } from './publish/cloudMap/index.js';
 import type { ApiCalls } from './runScope.js';
 import type { Trigger, TriggerKind } from './trigger/index.js';
 
@@ -10,19 +11,25 @@ export interface Report {
   ignored?: string;
   dryRun: boolean;
   force: boolean;
-  parameter: string;
+  /** The SSM parameter, when SSM is a store. */
+  parameter?: string;
   /** How many peers the computed set holds. */
   peerCount: number;
   /** The peer set computed by this run. */
   nodes: string[];
   added: string[];
   removed: string[];
-  /** The computed set differs from the published one. */
+  /** The computed set differs from what a store holds. */
   changed: boolean;
-  /** The parameter was written. */
+  /** Some store was written. */
   written: boolean;
-  /** The parameter's version after the run (undefined when it does not exist). */
+  /** The parameter's version after the run (undefined when it does not exist or SSM is not a store). */
   version?: number;
+  /** What each configured store did (in a dry run: would do). */
+  stores: {
+    ssm?: { parameter: string; written: boolean };
+    cloudMap?: CloudMapReport;
+  };
   tasks: {
     /** How they were found: the Tagging API, or ListTasks of the cluster (lib/discover/choosePath.ts). */
     discovery?: 'tagging' | 'listTasks';
@@ -50,13 +57,14 @@ export const ignoredReport = (config: Config, trigger: Trigger): Report => ({
   ignored: trigger.ignored ?? 'nothing to do',
   dryRun: trigger.dryRun,
   force: trigger.force,
-  parameter: config.peersParameter,
+  ...(config.peersParameter === undefined ? {} : { parameter: config.peersParameter }),
   peerCount: 0,
   nodes: [],
   added: [],
   removed: [],
   changed: false,
   written: false,
+  stores: {},
   tasks: { tagged: 0, inCluster: 0, missing: 0, skipped: {} },
   apiCalls: {},
   durationMs: 0,

@@ -162,6 +162,11 @@ export const resolveStack = (template: Template, context: StackContext = TEST_ST
         return `arn:${partition}:iam::${accountId}:policy/${physical(name)}`;
       case 'AWS::SNS::Topic':
         return `arn:${partition}:sns:${region}:${accountId}:${physical(name)}`;
+      // Cloud Map ids are lowercase letters and digits after the prefix.
+      case 'AWS::ServiceDiscovery::Service':
+        return `srv-${name.toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+      case 'AWS::ServiceDiscovery::HttpNamespace':
+        return `ns-${name.toLowerCase().replace(/[^a-z0-9]/g, '')}`;
       default:
         return physical(name);
     }
@@ -184,6 +189,10 @@ export const resolveStack = (template: Template, context: StackContext = TEST_ST
         return `arn:${partition}:ssm:${region}:${accountId}:parameter/${String(ref(id)).replace(/^\//, '')}`;
       case 'AWS::Serverless::Function':
         return `arn:${partition}:lambda:${region}:${accountId}:function:${String(ref(id))}`;
+      case 'AWS::ServiceDiscovery::Service':
+        return `arn:${partition}:servicediscovery:${region}:${accountId}:service/${String(ref(id))}`;
+      case 'AWS::ServiceDiscovery::HttpNamespace':
+        return `arn:${partition}:servicediscovery:${region}:${accountId}:namespace/${String(ref(id))}`;
       default:
         throw new Error(`no ARN known for ${id} (${type})`);
     }
@@ -193,6 +202,10 @@ export const resolveStack = (template: Template, context: StackContext = TEST_ST
     if (attribute === 'Arn') return arn(id);
     if (resource(id).Type === 'AWS::SQS::Queue' && attribute === 'QueueName') return physical(id);
     if (resource(id).Type === 'AWS::SQS::Queue' && attribute === 'QueueUrl') return ref(id);
+    if (resource(id).Type.startsWith('AWS::ServiceDiscovery::') && attribute === 'Id') return ref(id);
+    if (resource(id).Type === 'AWS::ServiceDiscovery::Service' && attribute === 'Name') {
+      return resolve(resource(id).Properties?.Name);
+    }
     throw new Error(`no value known for !GetAtt ${id}.${attribute}`);
   };
 

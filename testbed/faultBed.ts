@@ -7,6 +7,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { decodePeerSet, encodePeerSet } from '../lib/peerSet/index.js';
+import { caseServices, type CaseServices, type InstancesLeft } from './faultCloudMap.js';
 import { assertNode22, buildBundle, startBuilt, type BuiltInvocation, type InvokeOptions } from './builtBundle.js';
 import { loadTemplate, resolveStack, TEST_STACK } from './cfnTemplate.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from './faultProxy.js';
@@ -17,6 +18,8 @@ export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
 export const CLUSTER = 'shop-prod';
 export const TAGS = { app: 'shop', env: 'prod' };
+/** A second cluster whose tasks carry the same tags: four peers, for cases that write per peer (Cloud Map). */
+export const CANARY = 'shop-canary';
 
 /**
  * 250 peers: three GetResources pages in moto (99 a page) and three DescribeTasks chunks (100 ARNs each), so a
@@ -26,14 +29,17 @@ export const FAULT_ESTATE: readonly TaskGroup[] = [
   { cluster: CLUSTER, count: 258, tags: TAGS, stopped: 8 },
   { cluster: CLUSTER, count: 4, tags: { app: 'billing', env: 'prod' } },
   { cluster: CLUSTER, count: 3 },
-  { cluster: 'shop-canary', count: 4, tags: TAGS },
+  { cluster: CANARY, count: 4, tags: TAGS },
 ];
 
 /** The last good value every case's parameter starts with: two peers the estate does not have. */
 export const LAST_GOOD = ['shop@10.255.0.1', 'shop@10.255.0.2'];
 
-/** What a run left in its parameter, compared with the estate's full peer set and the last good value. */
-export type Stored = 'full' | 'unchanged' | 'partial' | 'empty' | 'other' | 'missing';
+/**
+ * What a run left in its parameter (or, for a Cloud Map case, its service), compared with the estate's full peer
+ * set and the last good value.
+ */
+export type Stored = 'full' | 'unchanged' | 'partial' | 'empty' | 'other' | 'missing' | InstancesLeft;
 
 /** The fault bed, started. */
 export interface FaultBed {
@@ -56,6 +62,8 @@ export interface FaultBed {
     endpoint: string,
     overrides?: Record<string, string | undefined>,
   ) => Record<string, string>;
+  /** Cloud Map services for Cloud Map cases, in moto. */
+  services: CaseServices;
   /** Starts a fault proxy in front of moto with these rules. */
   proxy: (rules?: readonly FaultRule[]) => Promise<FaultProxy>;
   /** Starts one invocation of the built bundle. */
@@ -177,6 +185,7 @@ export const startFaultBed = async ({
     read,
     judge,
     functionEnv,
+    services: caseServices(aws),
     proxy,
     invoke,
     stop,

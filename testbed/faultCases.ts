@@ -5,7 +5,9 @@
  * good value), or either of the two (faults after which AWS may or may not have acted).
  */
 import type { Answer, Fault, FaultRule } from './faultProxy.js';
-import { ACCOUNT, CLUSTER, REGION, SCHEDULED, taskEvent } from './faultBed.js';
+import { ACCOUNT, CLUSTER, REGION, SCHEDULED, taskEvent, type Stored } from './faultBed.js';
+import { CLOUD_MAP_CASES, type CloudMapApi } from './faultCasesCloudMap.js';
+import { LIST_TASKS_CASES } from './faultCasesListTasks.js';
 import {
   answer,
   bridgeMode,
@@ -28,7 +30,20 @@ export interface FaultCase {
   /** Unique title, `API: fault`. */
   id: string;
   /** The API the fault hits (the table's row group): an AWS operation, or config / data / event. */
-  api: 'GetResources' | 'DescribeTasks' | 'GetParameter' | 'PutParameter' | 'data' | 'config' | 'event';
+  api:
+    | 'GetResources'
+    | 'ListTasks'
+    | 'DescribeTasks'
+    | 'GetParameter'
+    | 'PutParameter'
+    | CloudMapApi
+    | 'data'
+    | 'config'
+    | 'event';
+  /** `cloudMap`: the run publishes to a Cloud Map service of its own (not to SSM), and is judged by its instances. */
+  store?: 'cloudMap';
+  /** What the store may hold after a failed run (default: only the last good value). */
+  leftAfterFailure?: readonly Stored[];
   /** The proxy's rules, made fresh for each run (some faults keep state across calls). */
   rules: () => FaultRule[];
   expect: Promised;
@@ -343,7 +358,14 @@ const configCases: FaultCase[] = [
 ];
 
 /** Every case of the matrix. */
-export const FAULT_CASES: readonly FaultCase[] = [...transportCases, ...answerCases, ...dataCases, ...configCases];
+export const FAULT_CASES: readonly FaultCase[] = [
+  ...transportCases,
+  ...answerCases,
+  ...LIST_TASKS_CASES,
+  ...CLOUD_MAP_CASES,
+  ...dataCases,
+  ...configCases,
+];
 
 /** A scheduled run unless the case says otherwise. */
 export const eventOf = (faultCase: FaultCase): unknown => faultCase.event ?? SCHEDULED;

@@ -4,7 +4,8 @@
  * the error it named, its log lines and metrics.
  */
 import type { HandlerResult } from '../lib/handler.js';
-import type { FaultBed, Stored } from './faultBed.js';
+import { LAST_GOOD, TAGS, type FaultBed, type Stored } from './faultBed.js';
+import { judgeInstances } from './faultCloudMap.js';
 import { eventOf, type FaultCase } from './faultCases.js';
 
 /** CloudWatch Logs' limit for one log event. */
@@ -53,7 +54,22 @@ export interface MatrixOptions {
 }
 
 const isTimeout = (failure: { name: string; message: string } | undefined) =>
-  failure !== undefined && /timeout/i.test(failure.name) && !/ssm:|ecs:|tag:/.test(failure.message);
+  failure !== undefined && /timeout/i.test(failure.name) && !/ssm:|ecs:|tag:|servicediscovery:/.test(failure.message);
+
+/** What a store may hold after a run that failed: the case's own list, else the last good value only. */
+export const leftAfterFailure = (faultCase: FaultCase): readonly Stored[] =>
+  faultCase.leftAfterFailure ?? ['unchanged'];
+
+/**
+ * The peer set a correct run of the case publishes: the estate's, or that of the cluster the case configures.
+ *
+ * @param bed - the fault bed
+ * @param faultCase - the case
+ */
+export const fullSetOf = (bed: FaultBed, faultCase: FaultCase): string[] => {
+  const cluster = faultCase.env?.ECS_CLUSTER;
+  return cluster === undefined || cluster.startsWith('arn:') ? bed.fullSet() : bed.estate.peers(cluster, TAGS);
+};
 
 /**
  * Runs one case: a fresh parameter holding the last good value, a proxy with the case's rules, one invocation.
@@ -65,13 +81,17 @@ const isTimeout = (failure: { name: string; message: string } | undefined) =>
 export const runCase = async (bed: FaultBed, faultCase: FaultCase, options: MatrixOptions = {}): Promise<Outcome> => {
   const boundMs = options.boundMs ?? runBoundMs(bed);
   const parameter = await bed.newParameter();
+  const service = faultCase.store === 'cloudMap' ? await bed.services.newService(LAST_GOOD) : undefined;
   const proxy = await bed.proxy(faultCase.rules());
-  const full = bed.fullSet();
-  const run = await bed.invoke(eventOf(faultCase), bed.functionEnv(parameter, proxy.endpoint, faultCase.env), {
-    killAfterMs: bed.functionTimeoutMs + 5_000,
-  }).answered;
+  const full = fullSetOf(bed, faultCase);
+  // A Cloud Map case publishes to Cloud Map alone, so that what it left is the service's instances.
+  const store = service === undefined ? {} : { PEERS_PARAMETER: undefined, CLOUD_MAP_SERVICE_ID: service };
+  const env = bed.functionEnv(parameter, proxy.endpoint, { ...store, ...faultCase.env });
+  const run = await bed.invoke(eventOf(faultCase), env, { killAfterMs: bed.functionTimeoutMs + 5_000 }).answered;
   await proxy.stop();
   const { value } = await bed.read(parameter);
+  const stored =
+    service === undefined ? bed.judge(value, full) : judgeInstances(await bed.services.nodes(service), full, LAST_GOOD);
   const awsCalls: Record<string, number> = {};
   for (const call of proxy.calls()) awsCalls[call.api] = (awsCalls[call.api] ?? 0) + 1;
   const failure = run.failure;
@@ -79,7 +99,7 @@ export const runCase = async (bed: FaultBed, faultCase: FaultCase, options: Matr
   const errorLines = run.logs.filter((line) => line.level === 'ERROR');
   return {
     faultCase,
-    stored: bed.judge(value, full),
+    stored,
     ms: Math.round(run.ms),
     hung: run.hung === true || isTimeout(failure) || run.ms > boundMs,
     ...(run.result ? { result: run.result } : {}),
@@ -153,9 +173,11 @@ export const brokenPromises = (outcome: Outcome): string[] => {
       if (!failure) problems.push(`did not fail (stored: ${stored})`);
       else if (!outcome.named) problems.push(`named no ${faultCase.error}: ${failure.name}: ${failure.message}`);
       if (stored === 'full') problems.push('published although it should have failed');
+      else if (!leftAfterFailure(faultCase).includes(stored)) problems.push(`left the store ${stored}`);
       break;
     case 'full-or-nothing':
       if (failure && !outcome.named) problems.push(`named no ${faultCase.error}: ${failure.name}: ${failure.message}`);
+      if (stored !== 'full' && !leftAfterFailure(faultCase).includes(stored)) problems.push(`left the store ${stored}`);
       break;
     case 'ignored':
       if (failure) problems.push(`failed: ${failure.name}: ${failure.message}`);

@@ -32,7 +32,7 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['PEERS_PARAMETER', { PEERS_PARAMETER: undefined }, /PEERS_PARAMETER is required/],
+    ['PEERS_PARAMETER', { PEERS_PARAMETER: undefined }, /PEERS_PARAMETER or CLOUD_MAP_SERVICE_ID is required/],
     ['TASK_TAGS', { TASK_TAGS: undefined }, /TASK_TAGS is required/],
     ['NODE_BASENAME', { NODE_BASENAME: undefined }, /NODE_BASENAME is required/],
   ])('names the missing variable %s', (_name, change, message) => {
@@ -101,8 +101,33 @@ describe('loadConfig', () => {
   });
 
   it('lists every bad variable in one error', () => {
-    expect(() => loadConfig({})).toThrow(
-      /PEERS_PARAMETER is required; TASK_TAGS is required; NODE_BASENAME is required/,
+    expect(() => loadConfig({})).toThrow(/TASK_TAGS is required; NODE_BASENAME is required/);
+  });
+
+  it('publishes to Cloud Map alone, to SSM alone, or to both, as the variables say', () => {
+    const cloudMapOnly = { ...valid, PEERS_PARAMETER: undefined, CLOUD_MAP_SERVICE_ID: 'srv-e4anhexample0004' };
+    expect(loadConfig(cloudMapOnly)).toEqual({
+      cloudMapServiceId: 'srv-e4anhexample0004',
+      taskTags: { app: ['shop'], env: ['prod', 'canary'] },
+      nodeBasename: 'shop',
+    });
+    expect(loadConfig({ ...valid, CLOUD_MAP_SERVICE_ID: '' }).cloudMapServiceId).toBeUndefined();
+    const both = loadConfig({ ...valid, CLOUD_MAP_SERVICE_ID: 'srv-abc123' });
+    expect([both.peersParameter, both.cloudMapServiceId]).toEqual(['/ecs-peers/shop', 'srv-abc123']);
+  });
+
+  it('names both store variables when neither is set, and what each one is for', () => {
+    expect(() => loadConfig({ ...valid, PEERS_PARAMETER: '' })).toThrow(
+      /PEERS_PARAMETER or CLOUD_MAP_SERVICE_ID is required: set PEERS_PARAMETER \(an SSM parameter\), CLOUD_MAP_SERVICE_ID \(a Cloud Map service/,
     );
   });
+
+  it.each(['ns-abc', 'srv-ABC', 'srv-', 'arn:aws:servicediscovery:us-east-1:123456789012:service/srv-abc'])(
+    'rejects the Cloud Map service id %j, naming CLOUD_MAP_SERVICE_ID',
+    (id) => {
+      expect(() => loadConfig({ ...valid, CLOUD_MAP_SERVICE_ID: id })).toThrow(
+        /CLOUD_MAP_SERVICE_ID must be a Cloud Map service id, e.g. srv-/,
+      );
+    },
+  );
 });

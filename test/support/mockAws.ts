@@ -1,6 +1,7 @@
 /** Builders for aws-sdk-client-mock tests: clients, tasks and tagged-resource pages. */
 import { ECSClient, type Task } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clients } from '../../lib/clients.js';
 
@@ -26,6 +27,7 @@ export const newClients = (): Clients => ({
   tagging: new ResourceGroupsTaggingAPIClient({ region: 'us-east-1' }),
   ecs: new ECSClient({ region: 'us-east-1' }),
   ssm: new SSMClient({ region: 'us-east-1' }),
+  serviceDiscovery: new ServiceDiscoveryClient({ region: 'us-east-1' }),
 });
 
 /** An SDK service error as the SDK raises it, e.g. `awsError('ThrottlingException', 'Rate exceeded')`. */

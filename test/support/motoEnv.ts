@@ -2,6 +2,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clients } from '../../lib/clients.js';
 import { startMoto, type MotoServer } from '../../testbed/motoServer.js';
@@ -30,5 +31,6 @@ export const motoClients = (): Clients & { ec2: EC2Client } => ({
   tagging: new ResourceGroupsTaggingAPIClient({}),
   ecs: new ECSClient({}),
   ssm: new SSMClient({}),
+  serviceDiscovery: new ServiceDiscoveryClient({}),
   ec2: new EC2Client({}),
 });

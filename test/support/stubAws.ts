@@ -83,7 +83,7 @@ export const nodesOf = (tasks: Map<string, Task>): string[] =>
  */
 export const serveParameter = (value?: string, version = 1) => {
   const stored = { value, version: value === undefined ? 0 : version };
-  const store = new Map<string, { value?: string; version: number }>([[config.peersParameter, stored]]);
+  const store = new Map<string, { value?: string; version: number }>([[config.peersParameter!, stored]]);
   ssm.on(GetParameterCommand).callsFake(async (input: { Name: string }) => {
     const entry = store.get(input.Name);
     if (entry?.value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });

@@ -8,7 +8,11 @@ import path from 'node:path';
 import { isWildcardOnlyAction, runSimulation } from '@cloud-copilot/iam-simulate';
 import { loadTemplate, resolveStack, ROOT, TEST_STACK } from '../../testbed/cfnTemplate.js';
 
-const stack = resolveStack(loadTemplate());
+// PeerStore both: the role holds every call the code makes (test/template/peerStore.test.ts proves each store alone).
+const stack = resolveStack(loadTemplate(), {
+  ...TEST_STACK,
+  parameters: { ...TEST_STACK.parameters, PeerStore: 'both' },
+});
 const { accountId, region } = TEST_STACK;
 
 interface Statement {
@@ -57,8 +61,16 @@ interface Call {
 const CODE_CALLS: Record<string, Call> = {
   'tag:GetResources': { resource: '*' },
   'ecs:DescribeTasks': { resource: taskArn(CLUSTER), context: { 'ecs:cluster': clusterArn(CLUSTER) } },
+  'ecs:ListTasks': {
+    resource: `arn:aws:ecs:${region}:${accountId}:container-instance/${CLUSTER}/0123`,
+    context: { 'ecs:cluster': clusterArn(CLUSTER) },
+  },
   'ssm:GetParameter': { resource: PARAMETER_ARN },
+  'ssm:GetParameters': { resource: parameterArn('/ecs-peers/shop/part/0') },
   'ssm:PutParameter': { resource: PARAMETER_ARN },
+  'servicediscovery:ListInstances': { resource: stack.arn('PeersService') },
+  'servicediscovery:RegisterInstance': { resource: stack.arn('PeersService') },
+  'servicediscovery:DeregisterInstance': { resource: stack.arn('PeersService') },
 };
 
 /** What Lambda itself does with the function's role: logging, the SQS event source, the failure destination. */
@@ -79,7 +91,11 @@ const DENIED_CALLS: [string, string, Call][] = [
   ['read another parameter', 'ssm:GetParameter', { resource: parameterArn('/ecs-peers/other') }],
   ['delete the parameter', 'ssm:DeleteParameter', { resource: PARAMETER_ARN }],
   ['read parameters by path', 'ssm:GetParametersByPath', { resource: parameterArn('/ecs-peers') }],
-  ['read several parameters', 'ssm:GetParameters', { resource: PARAMETER_ARN }],
+  ['read several parameters of another name', 'ssm:GetParameters', { resource: parameterArn('/ecs-peers/other') }],
+  ['write a part of another parameter', 'ssm:PutParameter', { resource: parameterArn('/ecs-peers/other/part/0') }],
+  ['write beside the parts', 'ssm:PutParameter', { resource: parameterArn('/ecs-peers/shop/partx/0') }],
+  ['write the parts folder itself', 'ssm:PutParameter', { resource: parameterArn('/ecs-peers/shop/part') }],
+  ['delete a part', 'ssm:DeleteParameter', { resource: parameterArn('/ecs-peers/shop/part/0') }],
   ['label parameter versions', 'ssm:LabelParameterVersion', { resource: PARAMETER_ARN }],
   [
     'describe tasks of another cluster',
@@ -109,9 +125,20 @@ const DENIED_CALLS: [string, string, Call][] = [
     },
   ],
   [
-    'list tasks',
+    'list tasks of another cluster',
     'ecs:ListTasks',
-    { resource: `arn:aws:ecs:${region}:${accountId}:container-instance/${CLUSTER}/0123` },
+    {
+      resource: `arn:aws:ecs:${region}:${accountId}:container-instance/other/0123`,
+      context: { 'ecs:cluster': clusterArn('other') },
+    },
+  ],
+  [
+    'list tasks of this cluster name asked in another cluster',
+    'ecs:ListTasks',
+    {
+      resource: `arn:aws:ecs:${region}:${accountId}:container-instance/${CLUSTER}/0123`,
+      context: { 'ecs:cluster': clusterArn('other') },
+    },
   ],
   ['tag resources', 'tag:TagResources', { resource: '*' }],
   [
@@ -201,10 +228,15 @@ const roleStatements = rolePolicies.flatMap(({ policy }) => (policy as PolicyDoc
 const roleActions = new Set(roleStatements.flatMap((statement) => list(statement.Action)));
 
 describe('the reconciler role (template.yaml ReconcileRole)', () => {
-  it('finds the AWS calls in the code: tag:GetResources, ecs:DescribeTasks, ssm:GetParameter, ssm:PutParameter', () => {
+  it('finds the AWS calls in the code: tagging, ECS, SSM and Cloud Map', () => {
     expect([...codeActions.keys()].sort()).toEqual([
       'ecs:DescribeTasks',
+      'ecs:ListTasks',
+      'servicediscovery:DeregisterInstance',
+      'servicediscovery:ListInstances',
+      'servicediscovery:RegisterInstance',
       'ssm:GetParameter',
+      'ssm:GetParameters',
       'ssm:PutParameter',
       'tag:GetResources',
     ]);
@@ -219,6 +251,15 @@ describe('the reconciler role (template.yaml ReconcileRole)', () => {
 
   it.each(Object.entries(CODE_CALLS))('allows the code to call %s', async (action, call) => {
     await expect(simulate(rolePolicies, action, call)).resolves.toBe('Allowed');
+  });
+
+  it.each([
+    ['ssm:PutParameter', '/ecs-peers/shop/part/0'],
+    ['ssm:PutParameter', '/ecs-peers/shop/part/9'],
+    ['ssm:GetParameter', '/ecs-peers/shop/part/3'],
+    ['ssm:GetParameters', '/ecs-peers/shop'],
+  ])('allows %s on the v2 form %s', async (action, name) => {
+    await expect(simulate(rolePolicies, action, { resource: parameterArn(name) })).resolves.toBe('Allowed');
   });
 
   it.each(Object.entries(PLATFORM_CALLS))('allows Lambda to call %s for the function', async (action, call) => {
@@ -256,9 +297,12 @@ describe('the reconciler role (template.yaml ReconcileRole)', () => {
     expect(fn.Role).toEqual({ 'Fn::GetAtt': ['ReconcileRole', 'Arn'] });
   });
 
-  it('scopes the parameter statement to the ARN of a name starting with / without a double slash', () => {
+  it('scopes the parameter statement to exactly NAME and NAME/part/*, names starting with / without a double slash', () => {
     const statement = roleStatements.find((candidate) => list(candidate.Action).includes('ssm:PutParameter'))!;
-    expect(list(statement.Resource)).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop']);
+    expect(list(statement.Resource)).toEqual([
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop',
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop/part/*',
+    ]);
     const byDefault = resolveStack(stack.template, {
       ...TEST_STACK,
       parameters: { ...TEST_STACK.parameters, PeersParameterName: '' },
@@ -269,6 +313,7 @@ describe('the reconciler role (template.yaml ReconcileRole)', () => {
       .find((candidate) => list(candidate.Action).includes('ssm:PutParameter'))!;
     expect(list(defaultStatement.Resource)).toEqual([
       'arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop-peers',
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/ecs-peers/shop-peers/part/*',
     ]);
   });
 });
@@ -280,13 +325,27 @@ describe('the reader policy (template.yaml PeersReaderPolicy, for the ECS task r
     await expect(simulate(reader, 'ssm:GetParameter', { resource: PARAMETER_ARN })).resolves.toBe('Allowed');
   });
 
+  it.each(['/ecs-peers/shop/part/0', '/ecs-peers/shop/part/9'])('allows ssm:GetParameters on the part %s', async (name) => {
+    await expect(simulate(reader, 'ssm:GetParameters', { resource: parameterArn(name) })).resolves.toBe('Allowed');
+  });
+
+  it('covers exactly NAME and NAME/part/*', () => {
+    expect(readerPolicy.Statement.flatMap((statement) => list(statement.Resource)).filter((arn) => arn.includes(':ssm:'))).toEqual([
+      PARAMETER_ARN,
+      `${PARAMETER_ARN}/part/*`,
+    ]);
+  });
+
   it.each([
     ['ssm:GetParameter', parameterArn('/ecs-peers/other')],
     ['ssm:GetParameter', parameterArn('/app/database-password')],
     ['ssm:PutParameter', PARAMETER_ARN],
     ['ssm:DeleteParameter', PARAMETER_ARN],
     ['ssm:GetParametersByPath', parameterArn('/ecs-peers')],
-    ['ssm:GetParameters', PARAMETER_ARN],
+    ['ssm:GetParameters', parameterArn('/ecs-peers/other')],
+    ['ssm:GetParameter', parameterArn('/ecs-peers/shop/child')],
+    ['ssm:GetParameter', parameterArn('/ecs-peers/shop2')],
+    ['ssm:PutParameter', parameterArn('/ecs-peers/shop/part/0')],
   ])('denies %s on %s', async (action, resource) => {
     await expect(simulate(reader, action, { resource })).resolves.not.toBe('Allowed');
   });

@@ -21,7 +21,7 @@ import {
   ssm,
 } from '../../support/stubAws.js';
 
-const NAME = config.peersParameter;
+const NAME = config.peersParameter!;
 const tasks = estate(3);
 
 beforeEach(() => {
