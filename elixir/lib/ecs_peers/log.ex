@@ -90,8 +90,8 @@ defmodule EcsPeers.Log do
 
   @doc false
   # The loop's state with the AWS secrets of its client redacted.
-  def redact(%{client: %EcsPeers.AWS.SSM{} = client} = state),
-    do: %{state | client: EcsPeers.AWS.SSM.redact(client)}
+  def redact(%{source: source} = state) when source != nil,
+    do: %{state | source: EcsPeers.Source.redact(source)}
 
   def redact(state), do: state
 

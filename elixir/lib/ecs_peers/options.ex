@@ -13,19 +13,29 @@ defmodule EcsPeers.Options do
   # {key, scope, default, check, expected, shown default, doc}: the shown default is nil
   # for `inspect(default)`; a text only where the default is computed or described.
   @schema [
-    {:parameter, :common, nil, :non_empty_string, "a non-empty string", "required",
-     ~s(the SSM parameter name, e.g. `"/ecs-peers/shop"`.)},
+    {:parameter, :common, nil, :nil_or_non_empty_string, "a non-empty string",
+     "required, or `:cloud_map`",
+     ~s(the SSM parameter name, e.g. `"/ecs-peers/shop"`: a v1 value or a v2 manifest and ) <>
+       "its parts (see `EcsPeers.Source.SSM`)."},
+    {:cloud_map, :common, nil, :cloud_map,
+     ~s(nil or [namespace: "NAME", service: "NAME"] \(non-empty strings\)), nil,
+     ~s(read the set from AWS Cloud Map instead of SSM: `[namespace: "NAME", service: ) <>
+       ~s("NAME"]`, the HTTP namespace and service the reconciler registers the tasks in ) <>
+       "(see `EcsPeers.Source.CloudMap`). Excludes `:parameter`."},
     {:polling_interval, :common, 5_000, :pos_int, "a positive integer (ms)", nil,
      "ms between heal ticks (±10% jitter): each tick compares the connected nodes with " <>
        "the last good set and reconnects what is missing, without an AWS call. Reads " <>
        "happen at most this often (see `:read_budget`)."},
-    {:read_budget, :common, 4.0, :pos_number, "a positive number (reads/s)", nil,
-     "`GetParameter` calls per second for the whole cluster: each node reads every " <>
+    {:read_budget, :common, 4.0, :pos_number, "a positive number (reads/s)",
+     "`4.0`; `100.0` with `:cloud_map`",
+     "reads per second for the whole cluster (a read is one `GetParameter`, or one " <>
+       "`DiscoverInstancesRevision`): each node reads every " <>
        "`max(polling_interval, cluster size / read_budget)` (±10% jitter; the read after " <>
        "the boot read at a random point of that interval), the cluster size being the " <>
        "larger of the last good set's size and the connected nodes of the basename plus " <>
        "one. The default is 10% of Parameter Store's default 40 TPS per account and " <>
-       "Region, shared with every other app. A set read is shared with the connected " <>
+       "Region, shared with every other app; with `:cloud_map`, 10% of `DiscoverInstances`' " <>
+       "1,000/s (every node makes one after a change). A set read is shared with the connected " <>
        "nodes (`EcsPeers.Share`), so a change reaches every member at once."},
     {:prune, :common, false, :boolean, "a boolean", nil,
      "also disconnect connected nodes of the pruned basename (`:basename` if set, else " <>
@@ -40,8 +50,9 @@ defmodule EcsPeers.Options do
        "seconds of run; keep the grace above that. `0` prunes at once. A node dropped " <>
        "from the set (in the previous set this node read) is pruned at the read that " <>
        "drops it, without grace, and kept out (pruned again at once if it reconnects) " <>
-       "for `max(prune_grace, 2 × the read interval)`; then it is an ordinary stray (a " <>
-       "new task given its address gets the grace)."},
+       "for `max(prune_grace, 2 × the read interval)` after the drop, or until it comes " <>
+       "back as another incarnation (a new task given its address); then it is an " <>
+       "ordinary stray, with the grace."},
     {:basename, :common, nil, :basename, "nil or 1..64 letters, digits, _ or -", "`nil`: any",
      "accept only entries with this basename."},
     {:region, :common, nil, :nil_or_string, "nil or a string",
@@ -64,7 +75,8 @@ defmodule EcsPeers.Options do
      "environment variables laid over the OS environment for the AWS edge; a `nil` value " <>
        "hides a variable. Only the `AWS_*` variables the AWS edge reads are kept."},
     {:fetch, :common, nil, {:nil_or_callable, 1}, "nil, a 1-arity fun or {m, f, a}", "`nil`: SSM",
-     "test seam: called with the parameter name instead of SSM, returns " <>
+     "test seam: called with the parameter name (and, for a v2 manifest, each part's) " <>
+       "instead of SSM, returns " <>
        "`{:ok, %{version: integer, value: string}}` or `{:error, reason}`."},
     {:telemetry, :common, nil, {:nil_or_callable, 3}, "nil, a 3-arity fun or {m, f, a}",
      "`:telemetry` when loaded",
@@ -172,6 +184,7 @@ defmodule EcsPeers.Options do
 
       {key, value}
     end)
+    |> EcsPeers.Source.resolve!(opts)
   end
 
   defp shape(value) when is_map(value), do: "a map"
@@ -179,6 +192,8 @@ defmodule EcsPeers.Options do
   defp shape(value), do: inspect(value, limit: 5, printable_limit: 40)
 
   defp valid?(:non_empty_string, v), do: is_binary(v) and v != ""
+  defp valid?(:nil_or_non_empty_string, v), do: v == nil or valid?(:non_empty_string, v)
+  defp valid?(:cloud_map, v), do: EcsPeers.Source.valid_cloud_map?(v)
   defp valid?(:pos_int, v), do: is_integer(v) and v > 0
   defp valid?(:non_neg_int, v), do: is_integer(v) and v >= 0
   defp valid?(:pos_number, v), do: is_number(v) and v > 0

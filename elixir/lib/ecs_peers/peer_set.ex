@@ -47,8 +47,13 @@ defmodule EcsPeers.PeerSet do
   Options: `:basename` (string or nil), `:max_nodes` (default `EcsPeers.Options`' one), `:max_new_atoms`
   (default `:infinity`).
   """
-  @spec parse(binary(), keyword()) :: {:ok, result()} | {:error, term()}
-  def parse(value, opts \\ []) when is_binary(value) do
+  @spec parse(binary() | {:entries, [term()]}, keyword()) :: {:ok, result()} | {:error, term()}
+  def parse(value, opts \\ [])
+
+  # Entries already taken out of their store (a v2 set, Cloud Map's attributes).
+  def parse({:entries, entries}, opts) when is_list(entries), do: validate(entries, opts)
+
+  def parse(value, opts) when is_binary(value) do
     with {:ok, decoded} <- decode(value),
          {:ok, entries} <- entries(decoded) do
       validate(entries, opts)

@@ -28,8 +28,8 @@ defmodule EcsPeers.Poller do
 
   use GenServer
 
-  alias EcsPeers.AWS.{Env, Errors, SSM}
-  alias EcsPeers.{Connector, Log, Mesh, Options, PeerSet, ReadBudget, Share, Telemetry}
+  alias EcsPeers.AWS.Errors
+  alias EcsPeers.{Connector, Log, Mesh, Options, PeerSet, ReadBudget, Share, Source, Telemetry}
 
   require EcsPeers.Share
 
@@ -53,7 +53,7 @@ defmodule EcsPeers.Poller do
     :list_nodes,
     :fetch,
     :telemetry,
-    :client,
+    :source,
     :interval,
     :inbox,
     read_timer: nil,
@@ -84,10 +84,7 @@ defmodule EcsPeers.Poller do
   def new(opts, allowed \\ Options.standalone_keys()) do
     o = Options.validate!(opts, allowed)
 
-    client =
-      if o.fetch == nil do
-        SSM.new(Env.build(o.env), region: o.region, timeout: o.http_timeout)
-      end
+    source = Source.new(o)
 
     # The options the loop uses as given; the others are derived from them.
     __MODULE__
@@ -95,7 +92,8 @@ defmodule EcsPeers.Poller do
     |> Map.merge(%{
       atoms_left: Options.max_new_atoms(o),
       telemetry: o.telemetry || (&Telemetry.execute/3),
-      client: client,
+      source: source,
+      parameter: Source.name(source),
       interval: o.polling_interval
     })
   end
@@ -156,6 +154,7 @@ defmodule EcsPeers.Poller do
   # Crash reports and :sys.get_status/1 show the state without the AWS secrets.
   def format_status(:terminate, [_pdict, state]), do: Log.redact(state)
   def format_status(_normal, [_pdict, state]), do: [data: [{~c"State", Log.redact(state)}]]
+
   @impl true
   def handle_call(:poll_now, _from, state) do
     with {timer, _ref} <- state.read_timer, do: Process.cancel_timer(timer)
@@ -163,7 +162,8 @@ defmodule EcsPeers.Poller do
     {:reply, report, state}
   end
 
-  def handle_call(:status, _from, state), do: {:reply, Log.status(state), state}
+  def handle_call(:status, _from, state),
+    do: {:reply, Map.merge(Log.status(state), Source.status(state.source)), state}
 
   defp schedule_tick(state) do
     ref = make_ref()
@@ -223,9 +223,9 @@ defmodule EcsPeers.Poller do
   end
 
   defp do_read(state) do
-    case fetch(state) do
-      {:ok, %{version: version, value: value}, state} when is_binary(value) ->
-        hash = :crypto.hash(:sha256, value)
+    case Source.read(state.source) do
+      {:ok, %{version: version, hash: hash, value: value}, source} ->
+        state = %{state | source: source}
 
         if version == state.version and hash == state.value_hash do
           {read_report(:unchanged, state), took(state, state.mesh.set)}
@@ -233,26 +233,8 @@ defmodule EcsPeers.Poller do
           apply_value(state, version, hash, value)
         end
 
-      {:ok, other, state} ->
-        fail(state, {:bad_fetch_result, other})
-
-      {:error, reason, state} ->
-        fail(state, reason)
-    end
-  end
-
-  defp fetch(%{fetch: nil, client: client} = state) do
-    case SSM.get_parameter(client, state.parameter) do
-      {:ok, parameter, client} -> {:ok, parameter, %{state | client: client}}
-      {:error, reason, client} -> {:error, reason, %{state | client: client}}
-    end
-  end
-
-  defp fetch(%{fetch: fetch} = state) do
-    case Connector.call(fetch, [state.parameter]) do
-      {:ok, parameter} -> {:ok, parameter, state}
-      {:error, reason} -> {:error, reason, state}
-      other -> {:error, {:bad_fetch_result, other}, state}
+      {:error, reason, source} ->
+        fail(%{state | source: source}, reason)
     end
   end
 
@@ -320,7 +302,12 @@ defmodule EcsPeers.Poller do
     reason = Errors.sanitize(reason)
     budgeted = budgeted(state, state.mesh.set)
     throttled? = ReadBudget.throttled?(reason)
-    retry_in = ReadBudget.backoff(state.interval, budgeted, state.max_backoff, throttled?)
+    # A v2 set met mid-write is whole at the next read: no backoff (EcsPeers.Source).
+    retry_in =
+      if Source.retry_at_budget?(reason),
+        do: budgeted,
+        else: ReadBudget.backoff(state.interval, budgeted, state.max_backoff, throttled?)
+
     Log.read_failed(state, reason, retry_in)
     state = %{state | last_error: reason, interval: retry_in}
     {%{read_report(:error, state) | error: reason}, state}

@@ -74,5 +74,6 @@ defmodule EcsPeers.ReadBudget do
   """
   @spec throttled?(term()) :: boolean()
   def throttled?({:aws_error, 503, _type, _message}), do: true
+  def throttled?({:call, _operation, reason}), do: throttled?(reason)
   def throttled?(reason), do: EcsPeers.AWS.SSM.throttled?(reason)
 end
