@@ -3,7 +3,9 @@
 
 # epmd, for the tests that make this VM a distributed node: started here and awaited (`epmd -daemon`
 # returns before epmd listens).
-epmd = System.find_executable("epmd") || Mix.raise("epmd not found on PATH (it comes with erlang)")
+epmd =
+  System.find_executable("epmd") || Mix.raise("epmd not found on PATH (it comes with erlang)")
+
 {_, 0} = System.cmd(epmd, ["-daemon"])
 
 Enum.find_value(1..50, fn _ ->
@@ -24,7 +26,10 @@ cluster_run? =
 if cluster_run? and not File.exists?(bundle) do
   if File.exists?(Path.join(repo, "node_modules/esbuild")) do
     IO.puts("test_helper: building #{bundle} (npm run build) for the reconciler chain test")
-    node = Enum.find([Path.join(repo, "node_modules/.bin/node"), "node"], &System.find_executable/1)
+
+    node =
+      Enum.find([Path.join(repo, "node_modules/.bin/node"), "node"], &System.find_executable/1)
+
     {out, status} = System.cmd(node, ["esbuild.config.mjs"], cd: repo, stderr_to_stdout: true)
     if status != 0, do: Mix.raise("npm run build failed:\n#{out}")
   else

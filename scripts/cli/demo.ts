@@ -37,7 +37,7 @@ const cleanups: { later: (hurry: boolean) => Promise<void>; now: () => void }[] 
 let closing: Promise<void> | undefined;
 const cleanUp = (hurry = false): Promise<void> =>
   (closing ??= (async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup.later(hurry).catch(() => undefined);
+    for (const cleanup of [...cleanups].reverse()) await cleanup.later(hurry).catch(() => undefined);
   })());
 
 const exitOn = (code: number) => () => {

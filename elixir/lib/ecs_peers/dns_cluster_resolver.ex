@@ -44,10 +44,15 @@ defmodule EcsPeers.DNSClusterResolver do
   `EcsPeers.PeerSet`, so an entry becomes an atom only when it is a valid
   `basename@a.b.c.d` of that basename, and new atoms only within `:max_new_atoms`; the
   names DNSCluster builds from the addresses are those same atoms. Any error (AWS, credentials, a
-  malformed value) returns the last good addresses (`[]` before the first) and is
+  malformed value, a torn v2 set) returns the last good addresses (`[]` before the first) and is
   logged once, until it changes or goes away.
 
   ## Reads
+
+  The parameter is read as `EcsPeers` reads it (`EcsPeers.Source.SSM`): a v1 value, or a
+  v2 manifest with its parts (one `GetParameters`, only when the manifest changed); a
+  v2 set met mid-write (`:inconsistent_set`) is not used and is read again at the
+  budgeted spacing, without backoff.
 
   A read answers every lookup of the same query until the next one is due, at most
   once per `max(:polling_interval, cluster size / :read_budget)` seconds (±10% jitter;
@@ -90,8 +95,8 @@ defmodule EcsPeers.DNSClusterResolver do
 
   @prefix "[ecs_peers:dns_cluster]"
 
-  alias EcsPeers.AWS.{Env, Errors, SSM}
-  alias EcsPeers.{Options, PeerSet, ReadBudget}
+  alias EcsPeers.AWS.Errors
+  alias EcsPeers.{Options, PeerSet, ReadBudget, Source}
 
   @doc """
   The basename DNSCluster joins to each address: the part of `node` before `@`.
@@ -141,6 +146,7 @@ defmodule EcsPeers.DNSClusterResolver do
       credentials: nil,
       clock_offset: 0,
       clock_checked?: false,
+      snapshot: nil,
       addresses: [],
       # Monotonic time may be negative: nil is "read at once".
       next_read_at: nil,
@@ -158,30 +164,39 @@ defmodule EcsPeers.DNSClusterResolver do
     end
   end
 
-  # A client made for each read from the environment of the moment, with the credentials
-  # cache and the clock offset of the last one. Only those two are kept between reads,
-  # so the calling process holds no AWS secret from the environment.
+  # A source (EcsPeers.Source, as the poller reads: a v1 value, or a v2 manifest and its
+  # parts) made for each read from the environment of the moment, with the credentials
+  # cache, the clock offset and the last good snapshot of the last one. Only those are
+  # kept between reads, so the calling process holds no AWS secret from the environment.
   defp fetch(state, query, config) do
-    client = SSM.new(Env.build(config.env), region: config.region, timeout: config.http_timeout)
+    source =
+      Source.new(%{
+        parameter: query,
+        fetch: nil,
+        env: config.env,
+        region: config.region,
+        http_timeout: config.http_timeout
+      })
 
     client = %{
-      client
+      source.client
       | credentials: state.credentials,
         clock_offset: state.clock_offset,
         clock_checked?: state.clock_checked?
     }
 
-    {result, client} =
-      case SSM.get_parameter(client, query) do
-        {:ok, parameter, client} -> {{:ok, parameter}, client}
-        {:error, reason, client} -> {{:error, reason}, client}
+    {result, source} =
+      case Source.read(%{source | client: client, cache: state.snapshot}) do
+        {:ok, snapshot, source} -> {{:ok, snapshot}, source}
+        {:error, reason, source} -> {{:error, reason}, source}
       end
 
     state = %{
       state
-      | credentials: client.credentials,
-        clock_offset: client.clock_offset,
-        clock_checked?: client.clock_checked?
+      | credentials: source.client.credentials,
+        clock_offset: source.client.clock_offset,
+        clock_checked?: source.client.clock_checked?,
+        snapshot: source.cache
     }
 
     Tuple.append(result, state)
@@ -249,8 +264,12 @@ defmodule EcsPeers.DNSClusterResolver do
     budgeted = budgeted(length(state.addresses), config)
     throttled? = ReadBudget.throttled?(reason)
 
+    # A v2 set met mid-write is whole at the next read: no backoff (EcsPeers.Source).
     backoff =
-      ReadBudget.backoff(state.backoff || budgeted, budgeted, config.max_backoff, throttled?)
+      if Source.retry_at_budget?(reason),
+        do: budgeted,
+        else:
+          ReadBudget.backoff(state.backoff || budgeted, budgeted, config.max_backoff, throttled?)
 
     if Errors.key(reason) != Errors.key(state.last_error) do
       Logger.error(

@@ -50,14 +50,18 @@ defmodule EcsPeers.Options do
        "seconds of run; keep the grace above that. `0` prunes at once. A node dropped " <>
        "from the set (in the previous set this node read) is pruned at the read that " <>
        "drops it, without grace, and kept out (pruned again at once if it reconnects) " <>
-       "for `max(prune_grace, 2 × the read interval)`; then it is an ordinary stray (a " <>
-       "new task given its address gets the grace)."},
+       "for `max(prune_grace, 2 × the read interval)` after the drop, or until it comes " <>
+       "back as another incarnation (a new task given its address); then it is an " <>
+       "ordinary stray, with the grace."},
     {:basename, :common, nil, :basename, "nil or 1..64 letters, digits, _ or -", "`nil`: any",
      "accept only entries with this basename."},
     {:region, :common, nil, :nil_or_string, "nil or a string",
      "`AWS_REGION`, then `AWS_DEFAULT_REGION`", "the AWS region."},
-    {:max_nodes, :common, 1_000, :pos_int, "a positive integer", nil,
-     "at most this many nodes are taken from the set."},
+    # The reconciler's ceiling (a v2 set of 10 parts); its atom budget, 50,000 by
+    # default, is 5% of the VM's default atom limit (1,048,576).
+    {:max_nodes, :common, 5_000, :pos_int, "a positive integer", nil,
+     "at most this many nodes are taken from the set (the largest set the reconciler " <>
+       "publishes)."},
     {:max_new_atoms, :common, nil, :nil_or_non_neg_int, "nil or a non-negative integer",
      "`10 * max_nodes`",
      "how many new node-name atoms this process may make over its life. Names whose atom " <>

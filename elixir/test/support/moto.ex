@@ -167,7 +167,7 @@ defmodule EcsPeers.Test.Moto do
 
   @doc """
   Within moto's unauthenticated window (4 requests): creates the IAM user `reader` with
-  an inline policy allowing `ssm:GetParameter` only, and its access key; writes the
+  an inline policy allowing `ssm:GetParameter` and `ssm:GetParameters` (the v2 parts) only, and its access key; writes the
   parameter. Returns `%{access_key_id, secret_access_key}` of the reader.
   """
   def setup_reader!(moto, parameter, value) do
@@ -205,8 +205,44 @@ defmodule EcsPeers.Test.Moto do
   end
 
   @doc """
+  Within moto's unauthenticated window (3 requests): creates the IAM user `writer` allowed
+  `ssm:PutParameter`, as the reconciler is, and its access key, to write sets once
+  authentication is on. Returns `%{access_key_id, secret_access_key}`.
+  """
+  def setup_writer!(moto) do
+    iam!(moto, %{"Action" => "CreateUser", "UserName" => "writer", "Version" => "2010-05-08"})
+
+    policy =
+      JSON.encode(%{
+        "Version" => "2012-10-17",
+        "Statement" => [
+          %{"Effect" => "Allow", "Action" => ["ssm:PutParameter"], "Resource" => "*"}
+        ]
+      })
+
+    iam!(moto, %{
+      "Action" => "PutUserPolicy",
+      "UserName" => "writer",
+      "PolicyName" => "write-peers",
+      "PolicyDocument" => policy,
+      "Version" => "2010-05-08"
+    })
+
+    xml =
+      iam!(moto, %{
+        "Action" => "CreateAccessKey",
+        "UserName" => "writer",
+        "Version" => "2010-05-08"
+      })
+
+    [_, id] = Regex.run(~r/<AccessKeyId>([^<]+)<\/AccessKeyId>/, xml)
+    [_, secret] = Regex.run(~r/<SecretAccessKey>([^<]+)<\/SecretAccessKey>/, xml)
+    %{access_key_id: id, secret_access_key: secret}
+  end
+
+  @doc """
   Within moto's unauthenticated window (3 requests): creates the role `task` allowed
-  `ssm:GetParameter` only, and assumes it. Returns the temporary credentials
+  `ssm:GetParameter` and `ssm:GetParameters` only, and assumes it. Returns the temporary credentials
   (`access_key_id`, `secret_access_key`, `session_token`), which moto checks on every
   request once authentication is on, session token included.
   """
@@ -261,7 +297,14 @@ defmodule EcsPeers.Test.Moto do
   defp read_only_policy do
     JSON.encode(%{
       "Version" => "2012-10-17",
-      "Statement" => [%{"Effect" => "Allow", "Action" => ["ssm:GetParameter"], "Resource" => "*"}]
+      "Statement" => [
+        # As the stack's reader policy: the parameter, and the parts of a v2 set.
+        %{
+          "Effect" => "Allow",
+          "Action" => ["ssm:GetParameter", "ssm:GetParameters"],
+          "Resource" => "*"
+        }
+      ]
     })
   end
 end
