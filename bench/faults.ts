@@ -13,7 +13,7 @@
 import { startFaultBed } from '../testbed/faultBed.js';
 import { FAULT_CASES } from '../testbed/faultCases.js';
 import { brokenPromises, runMatrix, type Outcome } from '../testbed/faultMatrix.js';
-import { RACES, runRace } from '../testbed/faultRaces.js';
+import { RACES, runRace, type RaceOutcome } from '../testbed/faultRaces.js';
 
 const args = process.argv.slice(2);
 const withRaces = args.includes('--races');
@@ -32,7 +32,8 @@ try {
         `${outcome.failure ? `, ${outcome.failure.name}` : ''})${problems.length ? `: ${problems.join('; ')}` : ''}`,
     );
   });
-  const races = withRaces ? await Promise.all(RACES.map((race) => runRace(bed, race))) : [];
+  const races: RaceOutcome[] = [];
+  for (const race of withRaces ? RACES : []) races.push(await runRace(bed, race));
 
   const row = (label: string, group: Outcome[], stale = '') => {
     const failed = group.filter((outcome) => outcome.failure);
@@ -106,7 +107,8 @@ try {
   for (const cells of rows.slice(1)) console.log(line(cells));
   for (const race of races)
     console.log(
-      `${race.problems.length === 0 ? 'ok  ' : 'FAIL'} race: ${race.id}${race.problems.length ? `: ${race.problems.join('; ')}` : ''}`,
+      `${race.problems.length === 0 ? 'ok  ' : 'FAIL'} race: ${race.id} (older run: ${race.a?.failure?.slice(0, 160) ?? `written ${race.a?.written}`})` +
+        `${race.problems.length ? `: ${race.problems.join('; ')}` : ''}`,
     );
   console.log(`\n${Math.round((performance.now() - started) / 1000)} s in all`);
 } finally {

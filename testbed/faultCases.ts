@@ -5,21 +5,10 @@
  * good value), or either of the two (faults after which AWS may or may not have acted).
  */
 import type { Answer, Fault, FaultRule } from './faultProxy.js';
-import { ACCOUNT, CLUSTER, REGION, SCHEDULED, taskEvent, type Stored } from './faultBed.js';
+import { CLUSTER, SCHEDULED, type Stored } from './faultBed.js';
 import { CLOUD_MAP_CASES, type CloudMapApi } from './faultCasesCloudMap.js';
-import {
-  answer,
-  bridgeMode,
-  emptyPages,
-  foreignTask,
-  ipv6Only,
-  oldArnPages,
-  oldArnTasks,
-  repeatToken,
-  rewrite,
-  tokenCycle,
-  type Api,
-} from './faultAnswers.js';
+import { CONFIG_CASES, DATA_CASES } from './faultInputs.js';
+import { answer, emptyPages, foreignTask, repeatToken, rewrite, tokenCycle, type Api } from './faultAnswers.js';
 
 /** What a case promises. */
 export type Promised = 'full' | 'nothing' | 'full-or-nothing' | 'ignored';
@@ -230,120 +219,44 @@ const answerCases: FaultCase[] = [
     expect: 'nothing',
     error: /ssm:PutParameter/,
   },
-];
-
-// Bad data: what the estate can hold that no peer set can be made from.
-const dataCases: FaultCase[] = [
+  // The retry budget: faults that last all but the last attempt still end with the full set.
   {
-    id: 'data: every task in bridge/host network mode (no private IPv4)',
-    api: 'data',
-    rules: rewrite('DescribeTasks', { from: 1 }, bridgeMode('all')),
-    expect: 'nothing',
-    error: /awsvpc/,
-  },
-  {
-    id: 'data: one task in bridge/host network mode',
-    api: 'data',
-    rules: rewrite('DescribeTasks', [1], bridgeMode('first')),
-    expect: 'nothing',
-    error: /awsvpc/,
-  },
-  {
-    id: 'data: IPv6-only tasks',
-    api: 'data',
-    rules: rewrite('DescribeTasks', { from: 1 }, ipv6Only),
-    expect: 'nothing',
-    error: /IPv4|awsvpc/,
-  },
-  {
-    id: 'data: old-format task ARNs without ECS_CLUSTER',
-    api: 'data',
-    rules: () => [
-      ...rewrite('GetResources', { from: 1 }, oldArnPages)(),
-      ...rewrite('DescribeTasks', { from: 1 }, oldArnTasks)(),
-    ],
-    env: { ECS_CLUSTER: undefined },
-    expect: 'nothing',
-    error: /ECS_CLUSTER/,
-  },
-  {
-    id: 'data: old-format task ARNs with ECS_CLUSTER',
-    api: 'data',
-    rules: () => [
-      ...rewrite('GetResources', { from: 1 }, oldArnPages)(),
-      ...rewrite('DescribeTasks', { from: 1 }, oldArnTasks)(),
-    ],
+    id: 'GetResources: page 2 throttled on 2 attempts in a row',
+    api: 'GetResources',
+    rules: () => [{ api: 'GetResources', calls: [2, 3], fault: { kind: 'throttle' } }],
     expect: 'full',
-  },
-];
-
-// Configuration the cold start must refuse, and events that must cost no AWS call.
-const OTHER_ACCOUNT = `arn:aws:ecs:${REGION}:999999999999:cluster/${CLUSTER}`;
-const OTHER_REGION = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/${CLUSTER}`;
-const configCases: FaultCase[] = [
-  {
-    id: 'config: ECS_CLUSTER is the ARN of a cluster in another account',
-    api: 'config',
-    rules: () => [],
-    env: { ECS_CLUSTER: OTHER_ACCOUNT },
-    expect: 'nothing',
-    error: /ECS_CLUSTER/,
+    error: /tag:GetResources/,
   },
   {
-    id: 'config: ECS_CLUSTER is the ARN of a cluster in another Region',
-    api: 'config',
-    rules: () => [],
-    env: { ECS_CLUSTER: OTHER_REGION },
-    expect: 'nothing',
-    error: /ECS_CLUSTER/,
+    // Adaptive retry slows the client after throttling: four in a row can outlast the run's budget (18 s).
+    // Either way, never a part.
+    id: 'GetResources: page 2 throttled on 4 attempts in a row',
+    api: 'GetResources',
+    rules: () => [{ api: 'GetResources', calls: [2, 3, 4, 5], fault: { kind: 'throttle' } }],
+    expect: 'full-or-nothing',
+    // Wherever the budget runs out, the error names that call.
+    error: /tag:GetResources|ecs:DescribeTasks|ssm:GetParameter|ssm:PutParameter/,
   },
   {
-    id: 'config: a TASK_TAGS key with a control character',
-    api: 'config',
-    rules: () => [],
-    // JSON's own escape: the key holds a BEL character once parsed.
-    env: { TASK_TAGS: '{"app\\u0007":"shop"}' },
-    expect: 'nothing',
-    error: /TASK_TAGS.*tag key/,
-  },
-  {
-    id: 'config: PEERS_PARAMETER longer than SSM allows in a parameter ARN',
-    api: 'config',
-    rules: () => [],
-    env: { PEERS_PARAMETER: `/ecs-peers/${'a'.repeat(990)}` },
-    expect: 'nothing',
-    error: /PEERS_PARAMETER/,
-  },
-  {
-    id: 'event: a task event of the same-named cluster in another account',
-    api: 'event',
-    rules: () => [],
-    event: taskEvent(OTHER_ACCOUNT),
-    expect: 'ignored',
-  },
-  {
-    id: 'event: a task event of the same-named cluster in another Region',
-    api: 'event',
-    rules: () => [],
-    event: taskEvent(OTHER_REGION),
-    expect: 'ignored',
-  },
-  {
-    id: 'event: 10,000 SQS messages, 9,999 of them bad',
-    api: 'event',
-    rules: () => [],
-    event: {
-      Records: Array.from({ length: 10_000 }, (_, index) => ({
-        eventSource: 'aws:sqs',
-        messageId: `message-${index.toString().padStart(5, '0')}-${'x'.repeat(8)}`,
-        body:
-          index === 0
-            ? JSON.stringify(taskEvent(`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`))
-            : 'not an event',
-      })),
-    },
+    id: 'PutParameter: TooManyUpdates twice',
+    api: 'PutParameter',
+    rules: () => [{ api: 'PutParameter', calls: [1, 2], fault: { kind: 'error', type: 'TooManyUpdates' } }],
     expect: 'full',
-    boundedLogs: true,
+    error: /ssm:PutParameter/,
+  },
+  {
+    id: 'GetParameter: answer about another parameter',
+    api: 'GetParameter',
+    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Name: '/someone/else' } })),
+    expect: 'nothing',
+    error: /ssm:GetParameter/,
+  },
+  {
+    id: 'PutParameter: answer with a Version not above the one read, nothing stored',
+    api: 'PutParameter',
+    rules: answer('PutParameter', { Version: 1, Tier: 'Advanced' }),
+    expect: 'nothing',
+    error: /ssm:PutParameter/,
   },
 ];
 
@@ -352,8 +265,8 @@ export const FAULT_CASES: readonly FaultCase[] = [
   ...transportCases,
   ...answerCases,
   ...CLOUD_MAP_CASES,
-  ...dataCases,
-  ...configCases,
+  ...DATA_CASES,
+  ...CONFIG_CASES,
 ];
 
 /** A scheduled run unless the case says otherwise. */

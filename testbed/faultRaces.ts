@@ -35,7 +35,7 @@ export interface RaceOutcome {
   /** A's process did not end within the bound after it was let go. */
   hung: boolean;
   problems: string[];
-  a?: { failure?: string; written?: boolean };
+  a?: { failure?: string; written?: boolean; report?: unknown };
   b?: { failure?: string; written?: boolean };
 }
 
@@ -61,7 +61,8 @@ export const RACES: readonly Race[] = [
     id: 'invocation ends mid-flight (middy timeout) while its PutParameter is stalled',
     holdA: (release) => [{ api: 'PutParameter', calls: { from: 1 }, fault: { kind: 'gate', open: release } }],
     heldAt: { api: 'PutParameter', calls: 1, arrived: true },
-    timeoutMsA: 10_000,
+    // Long enough for the write to start: the run writes only with 3 s of its budget (60% of this) left.
+    timeoutMsA: 15_000,
     waitForAnswerA: true,
   },
   {
@@ -191,6 +192,16 @@ export const runRace = async (bed: FaultBed, race: Race): Promise<RaceOutcome> =
       outcome.a = {
         ...(ended.failure ? { failure: `${ended.failure.name}: ${ended.failure.message}` } : {}),
         ...(ended.result ? { written: ended.result.written } : {}),
+        ...(ended.result
+          ? {
+              report: {
+                nodes: ended.result.nodes,
+                version: ended.result.version,
+                apiCalls: ended.result.apiCalls,
+                durationMs: ended.result.durationMs,
+              },
+            }
+          : {}),
       };
     }
     const final = await bed.read(parameter);
@@ -200,6 +211,8 @@ export const runRace = async (bed: FaultBed, race: Race): Promise<RaceOutcome> =
     } else if (final.value !== encodePeerSet(newer)) {
       problems.push(`the parameter holds neither set: ${final.value}`);
     }
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
   } finally {
     release();
     a.kill();
