@@ -105,5 +105,11 @@ export const FRESH_READ_ATTEMPTS = 3;
 export const PUT_PARAMETER_BACKOFF_MS = 200;
 export const PUT_PARAMETER_BACKOFF_MAX_MS = 2000;
 
+/**
+ * The longest task ARN accepted from an answer: partition, Region, account, `task/`, a cluster name of at most 255
+ * characters and a 32-character id come to about 350; anything longer is a malformed answer, not a task.
+ */
+export const TASK_ARN_MAX_CHARS = 400;
+
 /** How many items (message ids, ARNs, reasons) one log line or error message lists before it says "and N more". */
 export const LOG_LIST_MAX = 20;

@@ -1,7 +1,7 @@
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import * as z from 'zod';
 import { checkAnswer } from '../answer.js';
-import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE } from '../constants.js';
+import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE, TASK_ARN_MAX_CHARS } from '../constants.js';
 import { DiscoveryError, describeError, InvalidResponseError } from '../errors.js';
 import { awsCall, type RunScope } from '../runScope.js';
 
@@ -9,7 +9,9 @@ const API = 'tag:GetResources';
 
 // Every page carries its list (empty on a short page); a page without one is not "the last page".
 const page = z.object({
-  ResourceTagMappingList: z.array(z.object({ ResourceARN: z.string().regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./) })),
+  ResourceTagMappingList: z.array(
+    z.object({ ResourceARN: z.string().max(TASK_ARN_MAX_CHARS).regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./) }),
+  ),
   PaginationToken: z.string().optional(),
 });
 
