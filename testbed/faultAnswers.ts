@@ -87,6 +87,16 @@ export const oldArnTasks = (answer: Answer, request: Answer): Answer => {
   };
 };
 
+/** Page 2 (the first request with a token) is answered with its own token, however often it is asked for. */
+export const repeatPageToken = (): FaultRule[] => {
+  let page2: string | undefined;
+  const rewrite = (page: Answer, request: Answer): Answer => {
+    page2 ??= request.PaginationToken;
+    return request.PaginationToken === page2 ? { ...page, PaginationToken: page2 } : page;
+  };
+  return [{ api: 'GetResources', calls: { from: 2 }, fault: { kind: 'rewrite', rewrite } }];
+};
+
 export const repeatToken = (calls: FaultRule['calls']): FaultRule[] => [
   {
     api: 'GetResources',

@@ -8,7 +8,16 @@ import type { Answer, Fault, FaultRule } from './faultProxy.js';
 import { CLUSTER, SCHEDULED, type Stored } from './faultBed.js';
 import { CLOUD_MAP_CASES, type CloudMapApi } from './faultCasesCloudMap.js';
 import { CONFIG_CASES, DATA_CASES } from './faultInputs.js';
-import { answer, emptyPages, foreignTask, repeatToken, rewrite, tokenCycle, type Api } from './faultAnswers.js';
+import {
+  answer,
+  emptyPages,
+  foreignTask,
+  repeatPageToken,
+  repeatToken,
+  rewrite,
+  tokenCycle,
+  type Api,
+} from './faultAnswers.js';
 
 /** What a case promises. */
 export type Promised = 'full' | 'nothing' | 'full-or-nothing' | 'ignored';
@@ -93,11 +102,13 @@ const transportCases = (Object.keys(API_NAME) as Api[]).flatMap((api) =>
   })),
 );
 
+// Rewrites apply to every call of the API they concern: a rewritten answer on a slow moto may reach a client that
+// already timed out and retried, and the case would then prove nothing.
 const answerCases: FaultCase[] = [
   {
-    id: 'GetResources: page 2 repeats its own PaginationToken once',
+    id: 'GetResources: page 2 repeats its own PaginationToken',
     api: 'GetResources',
-    rules: () => repeatToken([2]),
+    rules: repeatPageToken,
     expect: 'nothing',
     error: /tag:GetResources/,
   },
@@ -132,7 +143,7 @@ const answerCases: FaultCase[] = [
   {
     id: 'GetResources: a page entry without ResourceARN',
     api: 'GetResources',
-    rules: rewrite('GetResources', [2], (page) => ({
+    rules: rewrite('GetResources', { from: 2 }, (page) => ({
       ...page,
       ResourceTagMappingList: [{ Tags: [] }, ...(page.ResourceTagMappingList ?? [])],
     })),
@@ -142,21 +153,21 @@ const answerCases: FaultCase[] = [
   {
     id: 'DescribeTasks: answers a task of the cluster nobody asked for',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [1], foreignTask(CLUSTER)),
+    rules: rewrite('DescribeTasks', { from: 1 }, foreignTask(CLUSTER)),
     expect: 'nothing',
     error: /ecs:DescribeTasks/,
   },
   {
     id: 'DescribeTasks: answers a task of another cluster',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [1], foreignTask('someone-else')),
+    rules: rewrite('DescribeTasks', { from: 1 }, foreignTask('someone-else')),
     expect: 'nothing',
     error: /ecs:DescribeTasks/,
   },
   {
     id: 'DescribeTasks: a task without taskArn',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [1], (a) => ({
+    rules: rewrite('DescribeTasks', { from: 1 }, (a) => ({
       ...a,
       tasks: (a.tasks ?? []).map((task: Answer, index: number) =>
         index === 0 ? { ...task, taskArn: undefined } : task,
@@ -168,7 +179,7 @@ const answerCases: FaultCase[] = [
   {
     id: 'DescribeTasks: a failure other than MISSING',
     api: 'DescribeTasks',
-    rules: rewrite('DescribeTasks', [2], (a) => {
+    rules: rewrite('DescribeTasks', { from: 1 }, (a) => {
       const [first, ...rest] = a.tasks ?? [];
       return { ...a, tasks: rest, failures: [{ arn: first?.taskArn, reason: 'ACCESS_DENIED', detail: 'injected' }] };
     }),
@@ -187,14 +198,14 @@ const answerCases: FaultCase[] = [
   {
     id: 'GetParameter: answer without Parameter.Value',
     api: 'GetParameter',
-    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Value: undefined } })),
+    rules: rewrite('GetParameter', { from: 1 }, (a) => ({ Parameter: { ...a.Parameter, Value: undefined } })),
     expect: 'nothing',
     error: /ssm:GetParameter/,
   },
   {
     id: 'GetParameter: answer without Parameter.Version',
     api: 'GetParameter',
-    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Version: undefined } })),
+    rules: rewrite('GetParameter', { from: 1 }, (a) => ({ Parameter: { ...a.Parameter, Version: undefined } })),
     expect: 'nothing',
     error: /ssm:GetParameter/,
   },
@@ -247,7 +258,7 @@ const answerCases: FaultCase[] = [
   {
     id: 'GetParameter: answer about another parameter',
     api: 'GetParameter',
-    rules: rewrite('GetParameter', [1], (a) => ({ Parameter: { ...a.Parameter, Name: '/someone/else' } })),
+    rules: rewrite('GetParameter', { from: 1 }, (a) => ({ Parameter: { ...a.Parameter, Name: '/someone/else' } })),
     expect: 'nothing',
     error: /ssm:GetParameter/,
   },

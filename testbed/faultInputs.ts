@@ -16,9 +16,9 @@ export const DATA_CASES: FaultCase[] = [
     error: /awsvpc/,
   },
   {
-    id: 'data: one task in bridge/host network mode',
+    id: 'data: one task of each DescribeTasks answer in bridge/host network mode',
     api: 'data',
-    rules: rewrite('DescribeTasks', [1], bridgeMode('first')),
+    rules: rewrite('DescribeTasks', { from: 1 }, bridgeMode('first')),
     expect: 'nothing',
     error: /awsvpc/,
   },
