@@ -29,6 +29,11 @@ export class InvalidResponseError extends Error {
   override name = 'InvalidResponseError';
 }
 
+/** A listing has more pages than a run reads (the Tagging API's GET_RESOURCES_MAX_PAGES). */
+export class PageLimitError extends Error {
+  override name = 'PageLimitError';
+}
+
 /** The run used up its time budget (set well inside the Lambda timeout) before it finished. */
 export class RunDeadlineError extends Error {
   override name = 'RunDeadlineError';

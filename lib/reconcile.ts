@@ -37,7 +37,7 @@ export const reconcile = async (
     const stored = ssm === undefined ? undefined : await readParameter(clients.ssm, ssm, scope);
     const path: DiscoveryPath = config.discovery ?? options.paths?.next() ?? 'tagging';
     const found = await discover(clients, config.taskTags, config.cluster, scope, path);
-    if (found.cost) options.paths?.record(found.cost);
+    for (const cost of found.costs ?? (found.cost ? [found.cost] : [])) options.paths?.record(cost);
     const { tasks, missing } = found;
     const { addresses, skipped } = peersOf(tasks);
     const { nodes } = buildPeerSet(config.nodeBasename, addresses);

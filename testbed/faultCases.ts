@@ -7,6 +7,7 @@
 import type { Answer, Fault, FaultRule } from './faultProxy.js';
 import { CLUSTER, SCHEDULED, type Stored } from './faultBed.js';
 import { CLOUD_MAP_CASES, type CloudMapApi } from './faultCasesCloudMap.js';
+import { LIST_TASKS_CASES } from './faultCasesListTasks.js';
 import { CONFIG_CASES, DATA_CASES } from './faultInputs.js';
 import {
   answer,
@@ -27,7 +28,16 @@ export interface FaultCase {
   /** Unique title, `API: fault`. */
   id: string;
   /** The API the fault hits (the table's row group): an AWS operation, or config / data / event. */
-  api: 'GetResources' | 'DescribeTasks' | 'GetParameter' | 'PutParameter' | CloudMapApi | 'data' | 'config' | 'event';
+  api:
+    | 'GetResources'
+    | 'ListTasks'
+    | 'DescribeTasks'
+    | 'GetParameter'
+    | 'PutParameter'
+    | CloudMapApi
+    | 'data'
+    | 'config'
+    | 'event';
   /** `cloudMap`: the run publishes to a Cloud Map service of its own (not to SSM), and is judged by its instances. */
   store?: 'cloudMap';
   /** What the store may hold after a failed run (default: only the last good value). */
@@ -275,6 +285,7 @@ const answerCases: FaultCase[] = [
 export const FAULT_CASES: readonly FaultCase[] = [
   ...transportCases,
   ...answerCases,
+  ...LIST_TASKS_CASES,
   ...CLOUD_MAP_CASES,
   ...DATA_CASES,
   ...CONFIG_CASES,

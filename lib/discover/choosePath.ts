@@ -40,6 +40,7 @@ export class PathChooser {
 
   /** The path the next run takes. */
   next(): DiscoveryPath {
+    this.runs += 1;
     const run = this.runs;
     const list = this.last.get('listTasks');
     const tagging = this.last.get('tagging');
@@ -56,6 +57,5 @@ export class PathChooser {
   /** Records what a run's discovery cost. */
   record(cost: PathCost): void {
     this.last.set(cost.path, { ...cost, run: this.runs });
-    this.runs += 1;
   }
 }

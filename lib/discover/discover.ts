@@ -1,6 +1,7 @@
 import type { ECSClient, Task } from '@aws-sdk/client-ecs';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { DESCRIBE_TASKS_MAX_ARNS } from '../constants.js';
+import { DiscoveryError, PageLimitError } from '../errors.js';
 import type { RunScope } from '../runScope.js';
 import type { DiscoveryPath, PathCost } from './choosePath.js';
 import { describeTasks } from './describeTasks.js';
@@ -20,6 +21,8 @@ export interface Discovered {
   inCluster: number;
   /** What this discovery cost, for the PathChooser (undefined without a cluster: there is no choice). */
   cost?: PathCost;
+  /** Every path this run measured, when it took more than one (the Tagging API over its page limit). */
+  costs?: PathCost[];
 }
 
 /**
@@ -53,7 +56,16 @@ export const discover = async (
   path: DiscoveryPath = 'tagging',
 ): Promise<Discovered> => {
   if (cluster === undefined || path === 'tagging') {
-    const tagged = await getTaskArns(clients.tagging, taskTags, scope);
+    let tagged: string[];
+    try {
+      tagged = await getTaskArns(clients.tagging, taskTags, scope);
+    } catch (error) {
+      // More tagged tasks in the Region than a run pages through: with a cluster, ListTasks still finds its own.
+      if (cluster === undefined || !(error instanceof DiscoveryError && error.cause instanceof PageLimitError)) throw error;
+      const listed = await discover(clients, taskTags, cluster, scope, 'listTasks');
+      const over = { path: 'tagging' as const, calls: Number.MAX_SAFE_INTEGER, shared: listed.cost!.shared };
+      return { ...listed, cost: listed.cost!, costs: [over, listed.cost!] };
+    }
     const byCluster = groupByCluster(tagged, cluster);
     const described = await describeTasks(clients.ecs, byCluster, scope);
     const inCluster = [...byCluster.values()].reduce((sum, arns) => sum + arns.length, 0);

@@ -2,7 +2,7 @@ import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-s
 import * as z from 'zod';
 import { checkAnswer } from '../answer.js';
 import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE, TASK_ARN_MAX_CHARS } from '../constants.js';
-import { DiscoveryError, describeError, InvalidResponseError } from '../errors.js';
+import { DiscoveryError, describeError, InvalidResponseError, PageLimitError } from '../errors.js';
 import { awsCall, type RunScope } from '../runScope.js';
 
 const API = 'tag:GetResources';
@@ -36,11 +36,10 @@ export const getTaskArns = async (
   let PaginationToken: string | undefined;
   for (let number = 1; ; number += 1) {
     if (number > GET_RESOURCES_MAX_PAGES) {
-      throw new DiscoveryError(
-        API,
+      const message =
         `more than ${GET_RESOURCES_MAX_PAGES} pages (${GET_RESOURCES_MAX_PAGES * GET_RESOURCES_PAGE_SIZE} task ARNs) ` +
-          'match TASK_TAGS, far more than one app can publish: narrow TASK_TAGS',
-      );
+        'match TASK_TAGS, far more than one app can publish: narrow TASK_TAGS, or set ECS_CLUSTER';
+      throw new DiscoveryError(API, message, { cause: new PageLimitError(message) });
     }
     const input = {
       ResourceTypeFilters: ['ecs:task'],
