@@ -8,11 +8,19 @@ import { fileURLToPath } from 'node:url';
 const root = path.dirname(fileURLToPath(import.meta.url));
 const outRoot = process.env.ECS_PEERS_OUTDIR ?? path.join(root, 'dist');
 
-/** Lambda functions to bundle: output folder name -> entry point. */
-const functions = { reconcile: 'functions/reconcile.ts' };
+/**
+ * Bundles: output folder name -> entry point, and whether it is a Lambda function. A function takes its role's
+ * credentials from the environment only (lib/lambdaCredentials.ts stands in for the SDK's default chain);
+ * reconcile-cli is the same handler for the CLI (scripts/cli.ts), which needs the full chain (profiles, SSO).
+ */
+const bundles = {
+  reconcile: { entry: 'functions/reconcile.ts', lambda: true },
+  'reconcile-cli': { entry: 'functions/reconcile.ts', lambda: false },
+};
+const lambdaOnly = { '@aws-sdk/credential-provider-node': path.join(root, 'lib/lambdaCredentials.ts') };
 
 await rm(outRoot, { recursive: true, force: true });
-for (const [name, entry] of Object.entries(functions)) {
+for (const [name, { entry, lambda }] of Object.entries(bundles)) {
   const outdir = path.join(outRoot, name);
   await mkdir(outdir, { recursive: true });
   const result = await build({
@@ -28,6 +36,7 @@ for (const [name, entry] of Object.entries(functions)) {
     legalComments: 'none',
     metafile: true,
     mainFields: ['module', 'main'],
+    ...(lambda ? { alias: lambdaOnly } : {}),
     // Some CommonJS dependencies call require() on Node built-ins; give the ESM bundle a require.
     banner: {
       js: "import { createRequire as __ecsPeersCreateRequire } from 'node:module'; const require = __ecsPeersCreateRequire(import.meta.url);",

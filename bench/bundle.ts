@@ -14,7 +14,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { assertNode22, buildBundle } from '../testbed/builtBundle.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const run = promisify(execFile);
 const argument = (name: string) => {
@@ -47,6 +53,44 @@ table(
   [
     ['index.mjs', kb(code.length), kb(gzipSync(code, { level: 9 }).length)],
     ['index.mjs.map', kb(map.length), kb(gzipSync(map, { level: 9 }).length)],
+  ],
+);
+
+// ------------------------------------------------------------------ the floor: the same clients and commands alone
+// What any Lambda making these calls must load: the four SDK clients, created at module scope with the SDK's
+// defaults, and the nine commands the reconciler sends; built with the options of esbuild.config.mjs.
+const MINIMUM = `
+import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { DeregisterInstanceCommand, ListInstancesCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+const clients = [new ECSClient({}), new ResourceGroupsTaggingAPIClient({}), new ServiceDiscoveryClient({}), new SSMClient({})];
+const commands = [DescribeTasksCommand, ListTasksCommand, GetResourcesCommand, DeregisterInstanceCommand, ListInstancesCommand,
+  RegisterInstanceCommand, GetParameterCommand, GetParametersCommand, PutParameterCommand];
+export const handler = async (input) => Promise.all(clients.map((client, i) => client.send(new commands[i](input))));
+`;
+const minimumDir = await mkdtemp(path.join(tmpdir(), 'ecs-peers-minimum-'));
+const minimum = path.join(minimumDir, 'index.mjs');
+await build({
+  stdin: { contents: MINIMUM, resolveDir: ROOT, loader: 'js', sourcefile: 'minimum.mjs' },
+  outfile: minimum,
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  legalComments: 'none',
+  mainFields: ['module', 'main'],
+  logLevel: 'warning',
+});
+const minimumCode = readFileSync(minimum);
+table(
+  ['bundle', 'raw', 'gzip -9', 'limit'],
+  [
+    ['dist/reconcile/index.mjs (the function)', kb(code.length), kb(gzipSync(code, { level: 9 }).length), `${kb(400 * 1024)} raw`],
+    ['the same 4 clients and 9 commands alone', kb(minimumCode.length), kb(gzipSync(minimumCode, { level: 9 }).length), ''],
   ],
 );
 
@@ -106,6 +150,28 @@ const measure = async (script: string, extraEnv: Record<string, string> = {}) =>
   for (let index = 0; index < runs; index += 1) samples.push(await sample(script, extraEnv));
   return samples;
 };
+const importOf = (file: string) =>
+  `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); if (typeof m.handler !== 'function') process.exit(3); console.log(performance.now() - t);`;
+// Side by side: one sample of each in turn, so that both see the same load on the machine.
+const pairs: { ours: number; floor: number }[] = [];
+await sample(importOf(minimum));
+for (let index = 0; index < runs; index += 1) {
+  const ours = (await sample(importScript)).inProcess;
+  const floor = (await sample(importOf(minimum))).inProcess;
+  pairs.push({ ours, floor });
+}
+const median = (values: number[]) => quantile(values, 0.5);
+const oursMedian = median(pairs.map((pair) => pair.ours));
+const floorMedian = median(pairs.map((pair) => pair.floor));
+console.log(`import time, side by side: ${runs} pairs of fresh processes (NODE_OPTIONS=--enable-source-maps)\n`);
+table(
+  ['bundle', 'import median', 'p90', 'ratio to the floor'],
+  [
+    ['dist/reconcile/index.mjs', `${oursMedian.toFixed(1)} ms`, `${quantile(pairs.map((p) => p.ours), 0.9).toFixed(1)} ms`,
+      `${(oursMedian / floorMedian).toFixed(2)} (limit 1.10)`],
+    ['4 clients + 9 commands alone', `${floorMedian.toFixed(1)} ms`, `${quantile(pairs.map((p) => p.floor), 0.9).toFixed(1)} ms`, '1.00'],
+  ],
+);
 const imports = await measure(importScript);
 // Node reads and parses the whole source map at import when source maps are enabled: what that costs.
 const withoutMaps = await measure(importScript, { NODE_OPTIONS: '' });
@@ -181,3 +247,4 @@ table(
 );
 
 if (!given) await rm(path.dirname(path.dirname(bundle)), { recursive: true, force: true });
+await rm(minimumDir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { InvalidResponseError } from './errors.js';
 
 /**
@@ -12,7 +12,7 @@ import { InvalidResponseError } from './errors.js';
  * @returns the answer, unchanged
  * @throws InvalidResponseError naming the first field that is missing or wrong
  */
-export const checkAnswer = <T>(schema: z.ZodType, answer: T, what: string): T => {
+export const checkAnswer = <T>(schema: z.ZodMiniType, answer: T, what: string): T => {
   const result = schema.safeParse(answer);
   if (result.success) return answer;
   const [issue] = result.error.issues;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { BASENAME_PATTERN, SSM_PARAMETER_ARN_MAX_CHARS } from './constants.js';
 import { ConfigError } from './errors.js';
 
@@ -63,87 +63,113 @@ export const parameterArnLength = (name: string, region = 'us-gov-west-1'): numb
   name.length;
 
 // SSM's own rules, checked here so that a bad name fails at cold start rather than at the first write.
-const parameterName = z
-  .string()
-  .min(1)
-  .regex(/^[a-zA-Z0-9_.\-/]+$/, 'only letters, digits and _ . - / are allowed in an SSM parameter name')
-  .refine(
-    (name) => !name.includes('/') || name.startsWith('/'),
-    'a name with / must start with /, e.g. /ecs-peers/shop',
-  )
-  .refine((name) => !name.includes('//') && !name.endsWith('/'), 'must not contain // or end with /')
-  .refine((name) => !/^\/?(aws|ssm)/i.test(name), 'must not begin with aws or ssm (reserved by AWS)')
+const parameterName = z.string().check(
+  z.minLength(1, 'must not be empty'),
+  z.regex(/^[a-zA-Z0-9_.\-/]+$/, 'only letters, digits and _ . - / are allowed in an SSM parameter name'),
+  z.refine((name) => !name.includes('/') || name.startsWith('/'), 'a name with / must start with /, e.g. /ecs-peers/shop'),
+  z.refine((name) => !name.includes('//') && !name.endsWith('/'), 'must not contain // or end with /'),
+  z.refine((name) => !/^\/?(aws|ssm)/i.test(name), 'must not begin with aws or ssm (reserved by AWS)'),
   // SSM allows 15 levels; the v2 form's parts add two (NAME/part/N).
-  .refine((name) => name.split('/').length - 1 <= 13, 'may have at most 13 levels (SSM allows 15; parts add /part/N)');
+  z.refine((name) => name.split('/').length - 1 <= 13, 'may have at most 13 levels (SSM allows 15; parts add /part/N)'),
+);
 
 // AWS tag keys and values: Unicode letters, digits, spaces and _ . : / = + - @ (no control characters).
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const TAG_CHARS = 'may hold only letters, digits, spaces and _ . : / = + - @';
-const tagValue = z.string().max(256).regex(TAG_TEXT, `a tag value ${TAG_CHARS}`);
-const tagKey = z.string().min(1).max(128).regex(TAG_TEXT, `a tag key ${TAG_CHARS}`);
-const taskTags = z
-  .record(z.string(), z.union([tagValue, z.array(tagValue).min(1).max(20)]))
-  .superRefine((tags, ctx) => {
-    for (const key of Object.keys(tags)) {
-      const checked = tagKey.safeParse(key);
-      if (!checked.success) {
-        ctx.addIssue({ code: 'custom', path: [JSON.stringify(key)], message: checked.error.issues[0]!.message });
-      }
-    }
-  })
-  .refine((tags) => Object.keys(tags).length > 0, 'must name at least one tag')
-  .refine((tags) => Object.keys(tags).length <= 50, 'may name at most 50 tags')
-  .transform((tags) =>
-    Object.fromEntries(Object.entries(tags).map(([key, value]) => [key, typeof value === 'string' ? [value] : value])),
+const tagValue = z
+  .string('a tag value must be a string')
+  .check(z.maxLength(256, 'a tag value has at most 256 characters'), z.regex(TAG_TEXT, `a tag value ${TAG_CHARS}`));
+const tagKey = z
+  .string()
+  .check(
+    z.minLength(1, 'a tag key must not be empty'),
+    z.maxLength(128, 'a tag key has at most 128 characters'),
+    z.regex(TAG_TEXT, `a tag key ${TAG_CHARS}`),
   );
+const tagValues = z
+  .array(tagValue, 'must list values as strings')
+  .check(z.minLength(1, 'must list at least one value'), z.maxLength(20, 'may list at most 20 values'));
+const taskTags = z.pipe(
+  z
+    .record(z.string(), z.union([tagValue, tagValues], 'a tag value must be a string or a list of strings'), {
+      error: 'must be a JSON object of tag key to value(s)',
+    })
+    .check(
+      z.superRefine((tags, ctx) => {
+        for (const key of Object.keys(tags)) {
+          const checked = tagKey.safeParse(key);
+          if (!checked.success) {
+            ctx.addIssue({ code: 'custom', path: [JSON.stringify(key)], message: checked.error.issues[0]!.message });
+          }
+        }
+      }),
+      z.refine((tags) => Object.keys(tags).length > 0, 'must name at least one tag'),
+      z.refine((tags) => Object.keys(tags).length <= 50, 'may name at most 50 tags'),
+    ),
+  z.transform((tags) =>
+    Object.fromEntries(Object.entries(tags).map(([key, value]) => [key, typeof value === 'string' ? [value] : value])),
+  ),
+);
 
 const cluster = z
-  .string()
-  .min(1)
-  .refine(
-    (value) => !value.startsWith('arn:') || /^arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/.test(value),
-    'an ARN must look like arn:aws:ecs:REGION:ACCOUNT:cluster/NAME',
+  .pipe(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.refine(
+          (value) =>
+            !value.startsWith('arn:') || /^arn:[\w-]+:ecs:[\w-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/.test(value),
+          'an ARN must look like arn:aws:ecs:REGION:ACCOUNT:cluster/NAME',
+        ),
+      ),
+    z.transform((value: string) => {
+      const arn = parseArn(value);
+      return { name: clusterName(value), arn: arn && { region: arn.region, account: arn.account } };
+    }),
   )
-  .transform((value) => {
-    const arn = parseArn(value);
-    return { name: clusterName(value), arn: arn && { region: arn.region, account: arn.account } };
-  })
-  .refine((value) => /^[A-Za-z0-9_-]{1,255}$/.test(value.name), 'a cluster name has 1-255 letters, digits, _ and -');
+  .check(
+    z.refine((value) => /^[A-Za-z0-9_-]{1,255}$/.test(value.name), 'a cluster name has 1-255 letters, digits, _ and -'),
+  );
 
 // Cloud Map ids: `srv-` and lowercase letters and digits (ServiceId is at most 64 characters).
-const serviceId = z.string().regex(/^srv-[a-z0-9]{1,60}$/, 'must be a Cloud Map service id, e.g. srv-e4anhexample0004');
-const optional = (type: z.ZodType<string, string>) =>
-  z
-    .string()
-    .optional()
-    .transform((value) => (value === '' ? undefined : value))
-    .pipe(type.optional());
+const serviceId = z
+  .string()
+  .check(z.regex(/^srv-[a-z0-9]{1,60}$/, 'must be a Cloud Map service id, e.g. srv-e4anhexample0004'));
+/** An optional variable: unset or empty means not given. */
+const optional = <T extends z.ZodMiniType<unknown, string>>(type: T) =>
+  z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((value) => (value === '' ? undefined : value)),
+    ),
+    z.optional(type),
+  );
 
 const schema = z
   .object({
     PEERS_PARAMETER: optional(parameterName),
     CLOUD_MAP_SERVICE_ID: optional(serviceId),
-    TASK_TAGS: z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"app":"shop","env":["prod"]}' });
-          return z.NEVER;
-        }
-      })
-      .pipe(taskTags),
-    ECS_CLUSTER: z
-      .string()
-      .optional()
-      .transform((value) => (value === '' ? undefined : value))
-      .pipe(cluster.optional()),
-    NODE_BASENAME: z.string().regex(BASENAME_PATTERN, '1-64 letters, digits, _ and -'),
-    DISCOVERY_PATH: z.enum(['tagging', 'listTasks', '']).optional(),
-    AWS_REGION: z.string().min(1).optional(),
+    TASK_TAGS: z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((text: string, payload) => {
+          try {
+            return JSON.parse(text) as unknown;
+          } catch {
+            payload.issues.push({ code: 'custom', input: text, message: 'must be JSON, e.g. {"app":"shop","env":["prod"]}' });
+            return z.NEVER;
+          }
+        }),
+      ),
+      taskTags,
+    ),
+    ECS_CLUSTER: optional(cluster),
+    NODE_BASENAME: z.string().check(z.regex(BASENAME_PATTERN, '1-64 letters, digits, _ and -')),
+    DISCOVERY_PATH: z.optional(z.enum(['tagging', 'listTasks', ''], 'must be tagging or listTasks')),
+    AWS_REGION: z.optional(z.string().check(z.minLength(1))),
   })
-  .superRefine(({ PEERS_PARAMETER, CLOUD_MAP_SERVICE_ID, ECS_CLUSTER, AWS_REGION }, ctx) => {
+  .check(z.superRefine(({ PEERS_PARAMETER, CLOUD_MAP_SERVICE_ID, ECS_CLUSTER, AWS_REGION }, ctx) => {
     if (PEERS_PARAMETER === undefined && CLOUD_MAP_SERVICE_ID === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -174,7 +200,7 @@ const schema = z
           `only the tasks of its own Region; deploy it in ${region}, or name a cluster of ${AWS_REGION}`,
       });
     }
-  });
+  }));
 
 /**
  * Reads and validates the configuration from environment variables.

@@ -32,6 +32,17 @@ export class InvalidResponseError extends Error {
 /** A listing has more pages than a run reads (the Tagging API's GET_RESOURCES_MAX_PAGES). */
 export class PageLimitError extends Error {
   override name = 'PageLimitError';
+
+  /**
+   * @param message - what was read
+   * @param items - how many distinct items the pages held (an API that loops on empty pages holds none)
+   */
+  constructor(
+    message: string,
+    readonly items: number,
+  ) {
+    super(message);
+  }
 }
 
 /** The run used up its time budget (set well inside the Lambda timeout) before it finished. */

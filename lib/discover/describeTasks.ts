@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
 import { DESCRIBE_TASKS_CONCURRENCY, DESCRIBE_TASKS_MAX_ARNS } from '../constants.js';
 import { DiscoveryError, InvalidResponseError, describeError } from '../errors.js';
@@ -13,13 +13,13 @@ const API = 'ecs:DescribeTasks';
 const answerSchema = z.object({
   tasks: z.array(
     z.object({
-      taskArn: z.string().min(1),
+      taskArn: z.string().check(z.minLength(1)),
       lastStatus: z.string(),
       desiredStatus: z.string(),
-      tags: z.array(z.object({ key: z.string().optional(), value: z.string().optional() })).optional(),
+      tags: z.optional(z.array(z.object({ key: z.optional(z.string()), value: z.optional(z.string()) }))),
     }),
   ),
-  failures: z.array(z.object({ arn: z.string().optional(), reason: z.string().optional() })).optional(),
+  failures: z.optional(z.array(z.object({ arn: z.optional(z.string()), reason: z.optional(z.string()) }))),
 });
 
 /** What DescribeTasks said about a set of task ARNs. */

@@ -1,6 +1,6 @@
 import type { ECSClient, Task } from '@aws-sdk/client-ecs';
 import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { DESCRIBE_TASKS_MAX_ARNS } from '../constants.js';
+import { DESCRIBE_TASKS_MAX_ARNS, GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE } from '../constants.js';
 import { DiscoveryError, PageLimitError } from '../errors.js';
 import type { RunScope } from '../runScope.js';
 import type { DiscoveryPath, PathCost } from './choosePath.js';
@@ -8,6 +8,9 @@ import { describeTasks } from './describeTasks.js';
 import { getTaskArns } from './getTaskArns.js';
 import { listRunningTasks } from './listTasks.js';
 import { groupByCluster } from './taskArn.js';
+
+/** Tagged task ARNs over the page limit that make a Region too large for the Tagging API (not a loop). */
+const LARGE_REGION = (GET_RESOURCES_MAX_PAGES * GET_RESOURCES_PAGE_SIZE) / 2;
 
 /** What discovery found: the described tasks carrying the tags, in the cluster when one is configured. */
 export interface Discovered {
@@ -61,7 +64,9 @@ export const discover = async (
       tagged = await getTaskArns(clients.tagging, taskTags, scope);
     } catch (error) {
       // More tagged tasks in the Region than a run pages through: with a cluster, ListTasks still finds its own.
-      if (cluster === undefined || !(error instanceof DiscoveryError && error.cause instanceof PageLimitError)) throw error;
+      // Pages that held few tasks are an API that loops, not a large estate: that fails the run.
+      const large = error instanceof DiscoveryError && error.cause instanceof PageLimitError && error.cause.items >= LARGE_REGION;
+      if (cluster === undefined || !large) throw error;
       const listed = await discover(clients, taskTags, cluster, scope, 'listTasks');
       const over = { path: 'tagging' as const, calls: Number.MAX_SAFE_INTEGER, shared: listed.cost!.shared };
       return { ...listed, cost: listed.cost!, costs: [over, listed.cost!] };

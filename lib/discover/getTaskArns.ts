@@ -1,5 +1,5 @@
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
 import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE, TASK_ARN_MAX_CHARS } from '../constants.js';
 import { DiscoveryError, describeError, InvalidResponseError, PageLimitError } from '../errors.js';
@@ -10,9 +10,11 @@ const API = 'tag:GetResources';
 // Every page carries its list (empty on a short page); a page without one is not "the last page".
 const page = z.object({
   ResourceTagMappingList: z.array(
-    z.object({ ResourceARN: z.string().max(TASK_ARN_MAX_CHARS).regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./) }),
+    z.object({
+      ResourceARN: z.string().check(z.maxLength(TASK_ARN_MAX_CHARS), z.regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./)),
+    }),
   ),
-  PaginationToken: z.string().optional(),
+  PaginationToken: z.optional(z.string()),
 });
 
 /**
@@ -39,7 +41,7 @@ export const getTaskArns = async (
       const message =
         `more than ${GET_RESOURCES_MAX_PAGES} pages (${GET_RESOURCES_MAX_PAGES * GET_RESOURCES_PAGE_SIZE} task ARNs) ` +
         'match TASK_TAGS, far more than one app can publish: narrow TASK_TAGS, or set ECS_CLUSTER';
-      throw new DiscoveryError(API, message, { cause: new PageLimitError(message) });
+      throw new DiscoveryError(API, message, { cause: new PageLimitError(message, arns.size) });
     }
     const input = {
       ResourceTypeFilters: ['ecs:task'],

@@ -6,7 +6,7 @@ import {
   type ParameterTier,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
 import {
   FRESH_READ_ATTEMPTS,
@@ -26,7 +26,7 @@ export interface StoredValue {
   version: number;
 }
 
-const version = z.number().int().min(1);
+const version = z.int().check(z.minimum(1));
 // A GetParameter answer without Parameter is not "no parameter" (that is the ParameterNotFound error).
 const getAnswer = (name: string) =>
   z.object({ Parameter: z.object({ Name: z.literal(name), Value: z.string(), Version: version }) });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { clusterName, parseArn } from '../config.js';
 import { LOG_LIST_MAX } from '../constants.js';
 import { TriggerError } from '../errors.js';
@@ -28,16 +28,16 @@ const scheduledEvent = z.looseObject({
 const taskStateChangeEvent = z.looseObject({
   source: z.literal('aws.ecs'),
   'detail-type': z.literal('ECS Task State Change'),
-  detail: z.looseObject({ clusterArn: z.string().min(1) }),
+  detail: z.looseObject({ clusterArn: z.string().check(z.minLength(1)) }),
 });
 
 const sqsEvent = z.looseObject({
   Records: z
     .array(z.looseObject({ eventSource: z.literal('aws:sqs'), messageId: z.string(), body: z.string() }))
-    .min(1),
+    .check(z.minLength(1)),
 });
 
-const manualPayload = z.strictObject({ force: z.boolean().optional(), dryRun: z.boolean().optional() });
+const manualPayload = z.strictObject({ force: z.optional(z.boolean()), dryRun: z.optional(z.boolean()) });
 
 const eventBridgeEvent = z.union([scheduledEvent, taskStateChangeEvent]);
 type EventBridgeEvent = z.infer<typeof eventBridgeEvent>;

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { HandlerResult } from '../../lib/handler.js';
 
-/** The bundle `npm run build` makes. */
+/** The bundle `npm run build` makes: the Lambda's handler with the SDK's full credential chain (profiles). */
 export const DEFAULT_BUNDLE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../../dist/reconcile/index.mjs',
+  '../../dist/reconcile-cli/index.mjs',
 );
 
 /** The handler's signature as the CLI calls it. */

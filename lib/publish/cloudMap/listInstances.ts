@@ -1,5 +1,5 @@
 import { ListInstancesCommand, type ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../../answer.js';
 import { InvalidResponseError } from '../../errors.js';
 import { awsCall, type RunScope } from '../../runScope.js';
@@ -11,8 +11,10 @@ const API = 'servicediscovery:ListInstances';
 
 // Every page carries its list; a page without one is not "no instances" (a `{}` answer must fail the run).
 const page = z.object({
-  Instances: z.array(z.object({ Id: z.string().min(1), Attributes: z.record(z.string(), z.string()).optional() })),
-  NextToken: z.string().optional(),
+  Instances: z.array(
+    z.object({ Id: z.string().check(z.minLength(1)), Attributes: z.optional(z.record(z.string(), z.string())) }),
+  ),
+  NextToken: z.optional(z.string()),
 });
 
 /**

@@ -5,7 +5,7 @@ import {
   type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
 import pLimit from 'p-limit';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { checkAnswer } from '../../answer.js';
 import { WRITE_MIN_REMAINING_MS } from '../../constants.js';
 import { RunDeadlineError } from '../../errors.js';
@@ -18,7 +18,7 @@ const REGISTER = 'servicediscovery:RegisterInstance';
 const DEREGISTER = 'servicediscovery:DeregisterInstance';
 
 // Both calls are asynchronous in Cloud Map: the OperationId is what says the request was accepted.
-const operation = z.object({ OperationId: z.string().min(1) });
+const operation = z.object({ OperationId: z.string().check(z.minLength(1)) });
 
 /** Refuses to start a call the run might not finish before its deadline (or after its invocation ended). */
 const requireTimeToWrite = (scope: RunScope): void => {
