@@ -10,7 +10,8 @@ defmodule EcsPeers do
   This process reads that parameter and connects to every node in it. Use it directly
   when the app does not use libcluster; with libcluster, use `EcsPeers.Strategy`, which
   takes the same options. How the loop works is described in `EcsPeers.Poller`, its
-  connect and prune rules in `EcsPeers.Mesh`, the read budget in `EcsPeers.ReadBudget`.
+  connect and prune rules in `EcsPeers.Mesh`, the read budget in `EcsPeers.ReadBudget`,
+  how a set read is shared with the other nodes in `EcsPeers.Share`.
 
   ## Assumptions
 
@@ -75,7 +76,7 @@ defmodule EcsPeers do
   @doc """
   What the loop holds: `:topology`, `:parameter`, `:version` (last applied), `:nodes`
   (the last good set), `:membership` (`EcsPeers.Mesh` state: `:listed`,
-  `:not_listed`, `:draining`, `:empty` or `:no_set`), `:last_error` and `:interval`
+  `:not_listed`, `:draining`, `:wrong_set`, `:empty` or `:no_set`), `:last_error` and `:interval`
   (ms until the next read: budgeted, or backed off). Waits at most `timeout` ms.
   """
   @spec status(GenServer.server(), timeout()) :: map()

@@ -12,9 +12,44 @@ defmodule EcsPeers.Connector do
 
   require Logger
 
-  alias EcsPeers.Telemetry
+  alias EcsPeers.{Log, Mesh, Telemetry}
 
   @max_concurrency 32
+
+  @doc """
+  A heal: lists the connected nodes, asks `EcsPeers.Mesh.plan/2` what to do, and carries
+  it out. `state` is the poller's; returns `{report, state}` (`:connected`, `:failed`,
+  `:disconnected`) and never raises: a failure is logged and tried again next tick.
+  """
+  @spec heal(map(), String.t(), integer()) :: {map(), map()}
+  def heal(state, basename, now) do
+    input = %{
+      connected: call(state.list_nodes, []),
+      self: node(),
+      now: now,
+      prune: state.prune,
+      basename: basename,
+      grace: state.prune_grace,
+      keep_out: max(state.prune_grace, 2 * state.interval)
+    }
+
+    {plan, mesh} = Mesh.plan(state.mesh, input)
+    Log.membership(state, plan.state)
+    state = %{state | mesh: mesh, membership: plan.state}
+
+    disconnected = disconnect(state, plan.disconnect)
+    {ok, failed, tried_at} = connect(state, plan.connect)
+    state = %{state | last_failed: Log.connect_failed(state, failed), tried_at: tried_at}
+    {%{connected: ok, failed: failed, disconnected: disconnected}, state}
+  rescue
+    e ->
+      Log.heal_failed(state, e)
+      {%{connected: [], failed: [], disconnected: []}, state}
+  catch
+    kind, reason ->
+      Log.heal_failed(state, {kind, reason})
+      {%{connected: [], failed: [], disconnected: []}, state}
+  end
 
   @doc """
   Connects `nodes`. `ctx` holds `:connect`, `:connect_timeout`, `:telemetry`,
@@ -49,6 +84,19 @@ defmodule EcsPeers.Connector do
       Telemetry.libcluster(ctx, :connect_node, connect_outcome(result), n)
     end
 
+    odd = for {n, result} <- results, odd?(result), do: {n, result}
+
+    if odd != [] do
+      shown =
+        odd
+        |> Enum.take(3)
+        |> Enum.map_join(", ", fn {n, r} -> "#{n}: #{inspect(r, limit: 5)}" end)
+
+      Logger.warning(
+        "#{prefix(ctx)} the connect function answered neither true, false nor :ignored (#{shown})"
+      )
+    end
+
     if ok != [] do
       Logger.info("#{prefix(ctx)} connected to #{length(ok)} node(s): #{names(ok)}")
     end
@@ -65,15 +113,17 @@ defmodule EcsPeers.Connector do
   defp tried_in_vain?(:not_tried), do: false
   defp tried_in_vain?(_result), do: true
 
-  # libcluster's reasons: false is :unreachable, :ignored is :not_part_of_network. An
-  # attempt cut at the deadline never reached the node either; a crash is inspected,
-  # as libcluster does with an unexpected disconnect result.
+  # libcluster 3.5's only reasons for connect_node :error: false is :unreachable,
+  # :ignored is :not_part_of_network. An attempt cut at the deadline, a crash or any
+  # other answer never connected either: :unreachable, with the detail in the log.
   defp connect_outcome({true, duration}), do: {:ok, duration}
-  defp connect_outcome({false, _}), do: {:error, :unreachable}
   defp connect_outcome({:ignored, _}), do: {:error, :not_part_of_network}
-  defp connect_outcome(:timeout), do: {:error, :unreachable}
-  defp connect_outcome({other, _}), do: {:error, inspect(other)}
-  defp connect_outcome(other), do: {:error, inspect(other)}
+  defp connect_outcome(_other), do: {:error, :unreachable}
+
+  defp odd?({result, _duration}) when is_boolean(result) or result == :ignored, do: false
+  defp odd?(:timeout), do: false
+  defp odd?(:not_tried), do: false
+  defp odd?(_other), do: true
 
   defp connect_loop(connect, pending, running, done, deadline) do
     {pending, running} = start_connects(connect, pending, running)

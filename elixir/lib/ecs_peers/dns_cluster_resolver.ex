@@ -1,4 +1,17 @@
 defmodule EcsPeers.DNSClusterResolver do
+  # The keys of EcsPeers' one options schema (EcsPeers.Options) that mean something here.
+  @keys [
+    :region,
+    :basename,
+    :max_nodes,
+    :max_new_atoms,
+    :read_budget,
+    :polling_interval,
+    :max_backoff,
+    :http_timeout,
+    :env
+  ]
+
   @moduledoc """
   A `:resolver` for [DNSCluster](https://hexdocs.pm/dns_cluster), the clustering a new
   Phoenix app starts with, that reads the ecs-peers set from SSM instead of DNS. The
@@ -13,30 +26,39 @@ defmodule EcsPeers.DNSClusterResolver do
       config :my_app, dns_cluster_query: "/ecs-peers/shop"
 
   The query is the SSM parameter name, verbatim. DNSCluster calls `lookup/2` with it
-  every `:interval` (5 s by default), once per record type (`:a`, `:aaaa`), and names
-  each address it gets back `basename@address` with its own basename (this node's, or
-  the one of a `{basename, query}` tuple), then connects to the names it is not yet
-  connected to.
+  every `:interval` (5 s by default), once per record type of its `:dns_rr_types`
+  (default `[:a, :aaaa, :srv]`), and names each address it gets back `basename@address`
+  with its own basename (this node's, from `basename/1`, or the one of a
+  `{basename, query}` tuple), then connects to the names it is not yet connected to.
 
   ## What a lookup returns
 
-  The addresses of the valid entries of the set, as `:inet` tuples, for `:a` (and
-  `:srv`); `[]` for `:aaaa` (the set holds IPv4 addresses only), without a read. The
-  value is validated by `EcsPeers.PeerSet`, so an entry becomes an atom only when it is
-  a valid `basename@a.b.c.d`, and new atoms only within `:max_new_atoms`; the names
-  DNSCluster builds from the addresses are as bounded. Any error (AWS, credentials, a
+  The addresses of the valid entries of the set, as `:inet` tuples, for `:a` and
+  `:srv` (the same addresses: DNSCluster drops the duplicates, and one read answers
+  both); `[]` for `:aaaa` (the set holds IPv4 addresses only), without a read. Only the
+  entries of one basename count: `:basename` when configured, else the one DNSCluster
+  got from `basename/1` (this node's; remembered in the calling process), since
+  DNSCluster names every address with it: an address of another basename's entry (a
+  remote console, another app) would be dialled under the wrong name. With a
+  `{basename, query}` query, configure that `:basename`. The value is validated by
+  `EcsPeers.PeerSet`, so an entry becomes an atom only when it is a valid
+  `basename@a.b.c.d` of that basename, and new atoms only within `:max_new_atoms`; the
+  names DNSCluster builds from the addresses are those same atoms. Any error (AWS, credentials, a
   malformed value) returns the last good addresses (`[]` before the first) and is
   logged once, until it changes or goes away.
 
   ## Reads
 
   A read answers every lookup of the same query until the next one is due, at most
-  once per `max(:polling_interval, nodes in the last set / :read_budget)` seconds
-  (±10% jitter), as `EcsPeers` spaces its reads (`EcsPeers.ReadBudget`): so the whole
-  cluster stays near `:read_budget` reads per second whatever DNSCluster's `:interval`
-  (a read happens at the first lookup after it is due). A throttled read (see
-  `EcsPeers.AWS.SSM.throttled?/1`) or any other error doubles the spacing, up to
-  `:max_backoff` (or the budgeted spacing, if longer). The state (the credentials
+  once per `max(:polling_interval, cluster size / :read_budget)` seconds (±10% jitter;
+  the second read at a random point of the first interval), as `EcsPeers` spaces its
+  reads (`EcsPeers.ReadBudget`), the cluster size being the larger of the last set's
+  size and the connected nodes of the basename plus one (an empty or wrong set does not
+  shrink it): so the whole cluster stays near `:read_budget` reads per second whatever
+  DNSCluster's `:interval` (a read happens at the first lookup after it is due). A
+  failed read doubles the spacing, up to `:max_backoff` (or the budgeted spacing, if
+  longer); a throttled one (see `EcsPeers.AWS.SSM.throttled?/1`) up to 8 times the
+  budgeted spacing. The state (the credentials
   cache, the clock offset, the last addresses, the atom budget) lives in the calling
   process, DNSCluster's, under this module's key: it goes away with it, and each
   DNSCluster instance has its own. No AWS secret from the environment is kept there.
@@ -47,15 +69,15 @@ defmodule EcsPeers.DNSClusterResolver do
   checks of `EcsPeers`' options (`EcsPeers.Options`):
 
       config :ecs_peers, EcsPeers.DNSClusterResolver,
-        region: "eu-west-1",       # default AWS_REGION, then AWS_DEFAULT_REGION
-        basename: nil,             # accept only basename@... entries; default any
-        max_nodes: 1000,           # at most this many entries are used
-        max_new_atoms: nil,        # default 10 * max_nodes, per DNSCluster process
-        read_budget: 4.0,          # reads per second for the whole cluster
-        polling_interval: 5_000,   # ms, the shortest spacing of reads
-        max_backoff: 60_000,       # ms, the longest spacing while failing
-        http_timeout: 5_000,       # ms for an AWS request
-        env: %{}                   # AWS_* variables laid over the OS environment
+        region: "eu-west-1",
+        basename: "shop"
+
+  The keys it takes:
+
+  #{EcsPeers.Options.bullets(@keys)}
+
+  (`:max_new_atoms` counts per DNSCluster process; `:polling_interval` is here only the
+  shortest spacing of reads: DNSCluster's `:interval` paces the lookups.)
 
   An unknown key or a bad value raises `ArgumentError` from `basename/1`, which
   DNSCluster calls when it starts: a misconfigured app fails at boot, with the reason.
@@ -78,7 +100,10 @@ defmodule EcsPeers.DNSClusterResolver do
   @spec basename(node()) :: String.t()
   def basename(node) when is_atom(node) do
     config!()
-    PeerSet.basename(node)
+    basename = PeerSet.basename(node)
+    # DNSCluster names every address of a plain query with it: lookups keep its entries.
+    Process.put({__MODULE__, :basename}, basename)
+    basename
   end
 
   @doc "Connects to `node` (`Node.connect/1`): `true`, `false` or `:ignored`."
@@ -115,11 +140,13 @@ defmodule EcsPeers.DNSClusterResolver do
     %{
       credentials: nil,
       clock_offset: 0,
+      clock_checked?: false,
       addresses: [],
       # Monotonic time may be negative: nil is "read at once".
       next_read_at: nil,
       backoff: nil,
-      atoms_left: config.max_new_atoms || 10 * config.max_nodes,
+      read_once?: false,
+      atoms_left: Options.max_new_atoms(config),
       last_error: nil
     }
   end
@@ -137,7 +164,12 @@ defmodule EcsPeers.DNSClusterResolver do
   defp fetch(state, query, config) do
     client = SSM.new(Env.build(config.env), region: config.region, timeout: config.http_timeout)
 
-    client = %{client | credentials: state.credentials, clock_offset: state.clock_offset}
+    client = %{
+      client
+      | credentials: state.credentials,
+        clock_offset: state.clock_offset,
+        clock_checked?: state.clock_checked?
+    }
 
     {result, client} =
       case SSM.get_parameter(client, query) do
@@ -145,14 +177,20 @@ defmodule EcsPeers.DNSClusterResolver do
         {:error, reason, client} -> {{:error, reason}, client}
       end
 
-    state = %{state | credentials: client.credentials, clock_offset: client.clock_offset}
+    state = %{
+      state
+      | credentials: client.credentials,
+        clock_offset: client.clock_offset,
+        clock_checked?: client.clock_checked?
+    }
+
     Tuple.append(result, state)
   end
 
   defp apply_value(state, query, %{version: version, value: value}, config, now) do
     parsed =
       PeerSet.parse(value,
-        basename: config.basename,
+        basename: basename_of(config),
         max_nodes: config.max_nodes,
         max_new_atoms: state.atoms_left
       )
@@ -161,6 +199,14 @@ defmodule EcsPeers.DNSClusterResolver do
       {:ok, %{nodes: nodes, new_atoms: new_atoms}} ->
         if state.last_error != nil, do: Logger.info("#{@prefix} reading #{query} works again")
         addresses = Enum.map(nodes, &address/1)
+        budgeted = budgeted(length(addresses), config)
+
+        # The second read at a random point of the interval, as EcsPeers does: a
+        # deploy's first lookups come in a burst, the reads after them must not.
+        delay =
+          if state.read_once?,
+            do: ReadBudget.jitter(budgeted),
+            else: ReadBudget.first_delay(config.polling_interval, budgeted)
 
         %{
           state
@@ -168,7 +214,8 @@ defmodule EcsPeers.DNSClusterResolver do
             atoms_left: state.atoms_left - new_atoms,
             last_error: nil,
             backoff: nil,
-            next_read_at: now + ReadBudget.jitter(budgeted(length(addresses), config))
+            read_once?: true,
+            next_read_at: now + delay
         }
 
       {:error, :atom_budget_exhausted} ->
@@ -186,14 +233,24 @@ defmodule EcsPeers.DNSClusterResolver do
     ip
   end
 
-  # As EcsPeers: max(polling_interval, nodes / read_budget), see EcsPeers.ReadBudget.
-  defp budgeted(nodes, config),
-    do: ReadBudget.interval(config.polling_interval, nodes, config.read_budget)
+  # As EcsPeers: max(polling_interval, size / read_budget), see EcsPeers.ReadBudget, the
+  # size counting the connected nodes of the basename too.
+  defp budgeted(nodes, config) do
+    basename = basename_of(config)
+    connected = Enum.count(list_nodes(), &(basename == nil or PeerSet.basename(&1) == basename))
+    ReadBudget.interval(config.polling_interval, max(nodes, connected + 1), config.read_budget)
+  end
+
+  # The configured basename, else the one DNSCluster got from basename/1.
+  defp basename_of(config), do: config.basename || Process.get({__MODULE__, :basename})
 
   defp fail(state, query, reason, config, now) do
     reason = Errors.sanitize(reason)
     budgeted = budgeted(length(state.addresses), config)
-    backoff = ReadBudget.backoff(state.backoff || budgeted, budgeted, config.max_backoff)
+    throttled? = ReadBudget.throttled?(reason)
+
+    backoff =
+      ReadBudget.backoff(state.backoff || budgeted, budgeted, config.max_backoff, throttled?)
 
     if Errors.key(reason) != Errors.key(state.last_error) do
       Logger.error(
@@ -212,19 +269,6 @@ defmodule EcsPeers.DNSClusterResolver do
   end
 
   ## Configuration
-
-  # The keys of EcsPeers' one options schema (EcsPeers.Options) that mean something here.
-  @keys [
-    :region,
-    :basename,
-    :max_nodes,
-    :max_new_atoms,
-    :read_budget,
-    :polling_interval,
-    :max_backoff,
-    :http_timeout,
-    :env
-  ]
 
   @doc false
   # The checked configuration (a map, defaults filled in) by EcsPeers.Options; raises

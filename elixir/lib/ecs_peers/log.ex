@@ -45,19 +45,37 @@ defmodule EcsPeers.Log do
   # Why this node connects or prunes less than usual, when that changes.
   def membership(%{membership: same}, same), do: :ok
 
-  def membership(state, :draining) do
+  def membership(%{mesh: %{member?: true}} = state, :draining) do
     Logger.info(
-      "#{prefix(state)} #{node()} is not in the peer set (version #{state.version}) it was in, " <>
-        "or has been absent from it for :prune_grace: its task is stopping? No longer " <>
-        "connecting to peers, pruning nobody"
+      "#{prefix(state)} #{node()} was dropped from the peer set (version #{state.version} " <>
+        "lists its former peers, not it): its task is stopping? No longer connecting to " <>
+        "peers, pruning nobody"
+    )
+  end
+
+  def membership(state, :draining) do
+    Logger.warning(
+      "#{prefix(state)} #{node()} has never been in the peer set (version #{state.version}), " <>
+        "for :prune_grace: the reconciler does not publish this task (check its TASK_TAGS " <>
+        "and ECS_CLUSTER, and that the service propagates tags). No longer connecting to " <>
+        "peers (they prune a node absent from the set), pruning nobody"
+    )
+  end
+
+  def membership(state, :wrong_set) do
+    Logger.warning(
+      "#{prefix(state)} the peer set (version #{state.version}) names neither #{node()} nor " <>
+        "any node of the last set that listed it: a set meant for another cluster, or a " <>
+        "stale copy? Keeping the last set that listed this node, pruning nobody (check " <>
+        "the reconciler's TASK_TAGS and ECS_CLUSTER)"
     )
   end
 
   def membership(state, :not_listed) do
     Logger.info(
-      "#{prefix(state)} #{node()} is not in the peer set (version #{state.version}): pruning " <>
-        "nobody while a set omits this running node (not published yet, or a set meant for " <>
-        "another cluster: check the reconciler's TASK_TAGS and ECS_CLUSTER)"
+      "#{prefix(state)} #{node()} is not in the peer set (version #{state.version}) yet: " <>
+        "connecting to it, pruning nobody while a set omits this running node (a new task " <>
+        "is published within the reconciler's batching window)"
     )
   end
 
@@ -69,6 +87,27 @@ defmodule EcsPeers.Log do
   end
 
   def membership(_state, _other), do: :ok
+
+  @doc false
+  # The loop's state with the AWS secrets of its client redacted.
+  def redact(%{source: source} = state) when source != nil,
+    do: %{state | source: EcsPeers.Source.redact(source)}
+
+  def redact(state), do: state
+
+  @doc false
+  # What EcsPeers.status/1 answers.
+  def status(state) do
+    %{
+      topology: state.topology,
+      parameter: state.parameter,
+      version: state.version,
+      nodes: state.mesh.set || [],
+      membership: state.membership,
+      last_error: state.last_error,
+      interval: state.interval
+    }
+  end
 
   def rejected(_state, _version, [], 0), do: :ok
 
@@ -93,6 +132,18 @@ defmodule EcsPeers.Log do
         Enum.join(Enum.reject(parts, &is_nil/1), "; ")
     )
   end
+
+  # Logs the atom budget running out, once per process; returns the state.
+  def atom_budget(%{atom_budget_logged?: false} = state, rejected) do
+    if Enum.any?(rejected, &match?({_, :atom_budget_exhausted}, &1)) do
+      atom_budget_exhausted(state)
+      %{state | atom_budget_logged?: true}
+    else
+      state
+    end
+  end
+
+  def atom_budget(state, _rejected), do: state
 
   def atom_budget_exhausted(state) do
     Logger.warning(

@@ -12,31 +12,42 @@ defmodule EcsPeers.Mesh do
     * `:absent_since`: when each connected node of the pruned basename was first seen
       absent from the set;
     * `:kept_out`: nodes dropped from the set or pruned, kept out until the set lists
-      them again;
+      them again, or for `:keep_out` ms (the plan's input);
     * `:read_at`: when the last good set was read; `:self_absent_since`: since when the
-      sets read omit this node.
+      sets read omit this node; `:last_listed`: the last set that listed this node.
 
   ## Rules
 
     1. Connect every node of the set that is not connected, never this node.
-    2. A node that was in a set it read and is no longer in a non-empty one is
-       *draining* (ECS is stopping its task): it connects to nobody. So is a node that
-       was never listed once sets read over `:prune_grace` omit it (a stray).
+    2. A node that was in a set it read and is no longer in a non-empty one that still
+       lists one of its former peers (of the last set that listed it) was dropped:
+       it is *draining* (ECS is stopping its task) and connects to nobody. A set that
+       lists none of its former peers is *wrong* (`:wrong_set`: meant for another
+       cluster, a stale copy): the node keeps healing the last set that listed it. A
+       node never listed is *draining* (a stray: members prune it anyway) once a read
+       made `:prune_grace` after the first one that omitted it, and later than it,
+       still omits it (so a grace of 0 never drains a task at its boot read).
     3. Prune (with `prune: true`) only while this node is in the set: a node reading an
        empty set, or a set without its own name, knows the set is wrong about at least
-       itself and prunes nobody.
+       itself and prunes nobody (an empty set also keeps healing the last set that
+       listed this node).
     4. A connected node of the pruned basename absent from the set is pruned when it
        was dropped from the set (it was in the previous one) or kept out before, at
        once; otherwise (a new task not published yet) only when a read made
        `:prune_grace` or more after it was first seen absent still omits it (a grace
        of 0 prunes at once).
     5. A kept-out node stays out (pruned again whenever it reconnects) until the set
-       lists it again; heal never connects a node that is not in the set.
+       lists it again, `:keep_out` ms have passed since it was dropped, or it comes back
+       as another incarnation (`seen/3`): an address ECS gives to a new task must get
+       the grace; then it is an ordinary stray. Heal never connects a node
+       that is not in the set.
   """
 
   @max_kept_out 10_000
 
   defstruct set: nil,
+            last_listed: nil,
+            creations: %{},
             member?: false,
             read_at: nil,
             self_absent_since: nil,
@@ -45,6 +56,8 @@ defmodule EcsPeers.Mesh do
 
   @type t :: %__MODULE__{
           set: [node()] | nil,
+          last_listed: [node()] | nil,
+          creations: %{node() => non_neg_integer()},
           member?: boolean(),
           read_at: integer() | nil,
           self_absent_since: integer() | nil,
@@ -58,10 +71,11 @@ defmodule EcsPeers.Mesh do
           now: integer(),
           prune: boolean(),
           basename: String.t(),
-          grace: non_neg_integer()
+          grace: non_neg_integer(),
+          keep_out: non_neg_integer()
         }
 
-  @type state :: :no_set | :empty | :not_listed | :draining | :listed
+  @type state :: :no_set | :empty | :not_listed | :wrong_set | :draining | :listed
 
   @type plan :: %{connect: [node()], disconnect: [node()], state: state()}
 
@@ -90,6 +104,7 @@ defmodule EcsPeers.Mesh do
       mesh
       | set: set,
         read_at: now,
+        last_listed: if(listed?, do: set, else: mesh.last_listed),
         member?: mesh.member? or listed?,
         self_absent_since: if(listed?, do: nil, else: mesh.self_absent_since || now),
         absent_since: Map.drop(mesh.absent_since, set),
@@ -105,6 +120,25 @@ defmodule EcsPeers.Mesh do
   end
 
   @doc """
+  Notes the incarnation (distribution creation, `EcsPeers.Share.creation/1`) of a
+  connected node: a kept-out node back as another incarnation than the one seen before
+  (a new task that ECS gave a dropped node's address) is no longer kept out, but an
+  ordinary stray, pruned only after the grace.
+  """
+  @spec seen(t(), node(), non_neg_integer()) :: t()
+  def seen(%__MODULE__{} = mesh, node, creation) do
+    mesh =
+      if Map.has_key?(mesh.kept_out, node) and
+           Map.get(mesh.creations, node, creation) != creation,
+         do: %{mesh | kept_out: Map.delete(mesh.kept_out, node)},
+         else: mesh
+
+    # Bounded: forgotten wholesale past the cap (a forgotten node is simply kept out).
+    creations = if map_size(mesh.creations) >= @max_kept_out, do: %{}, else: mesh.creations
+    %{mesh | creations: Map.put(creations, node, creation)}
+  end
+
+  @doc """
   What to do now. Returns `{%{connect: nodes, disconnect: nodes, state: state}, mesh}`,
   where `state` says why (`:no_set`, `:empty`, `:not_listed`, `:draining`, `:listed`).
   """
@@ -115,6 +149,8 @@ defmodule EcsPeers.Mesh do
   def plan(%__MODULE__{} = mesh, input) do
     %{connected: connected, self: self, now: now} = input
     state = state(mesh, self, input.grace)
+    keep_out = Map.get(input, :keep_out, :infinity)
+    mesh = %{mesh | kept_out: Map.reject(mesh.kept_out, fn {_, at} -> now - at >= keep_out end)}
 
     in_set = MapSet.new(mesh.set)
     is_connected = MapSet.new(connected)
@@ -134,25 +170,39 @@ defmodule EcsPeers.Mesh do
         else: []
 
     connect =
-      if state == :draining,
-        do: [],
-        else: Enum.reject(mesh.set, &(&1 == self or MapSet.member?(is_connected, &1)))
+      mesh
+      |> heal_set(state)
+      |> Enum.reject(&(&1 == self or MapSet.member?(is_connected, &1)))
 
-    kept_out = Map.merge(mesh.kept_out, Map.new(disconnect, &{&1, now})) |> cap()
+    # Kept out since the first prune: a node cut again and again (a new task on a
+    # dropped node's address, reconnecting) still gets out of it after keep_out.
+    kept_out = Map.merge(Map.new(disconnect, &{&1, now}), mesh.kept_out) |> cap()
 
     {%{connect: Enum.sort(connect), disconnect: Enum.sort(disconnect), state: state},
      %{mesh | kept_out: kept_out, absent_since: Map.drop(absent_since, disconnect)}}
   end
 
+  defp heal_set(_mesh, :draining), do: []
+  defp heal_set(mesh, state) when state in [:wrong_set, :empty], do: mesh.last_listed || []
+  defp heal_set(mesh, _state), do: mesh.set
+
   defp state(%{set: []}, _self, _grace), do: :empty
 
   defp state(mesh, self, grace) do
+    since = mesh.self_absent_since
+
     cond do
       self in mesh.set -> :listed
-      mesh.member? -> :draining
-      mesh.read_at - mesh.self_absent_since >= grace -> :draining
+      mesh.member? and former_peer_listed?(mesh, self) -> :draining
+      mesh.member? -> :wrong_set
+      mesh.read_at > since and mesh.read_at - since >= grace -> :draining
       true -> :not_listed
     end
+  end
+
+  defp former_peer_listed?(mesh, self) do
+    former = MapSet.new(mesh.last_listed || [])
+    Enum.any?(mesh.set, &(&1 != self and MapSet.member?(former, &1)))
   end
 
   # The grace counts from the first sighting to a read that still omits the node: heal

@@ -44,11 +44,16 @@ defmodule EcsPeers.PeerSet do
   all new names beyond the atom budget): a broken publisher must not look like an empty
   cluster.
 
-  Options: `:basename` (string or nil), `:max_nodes` (default 1000), `:max_new_atoms`
+  Options: `:basename` (string or nil), `:max_nodes` (default `EcsPeers.Options`' one), `:max_new_atoms`
   (default `:infinity`).
   """
-  @spec parse(binary(), keyword()) :: {:ok, result()} | {:error, term()}
-  def parse(value, opts \\ []) when is_binary(value) do
+  @spec parse(binary() | {:entries, [term()]}, keyword()) :: {:ok, result()} | {:error, term()}
+  def parse(value, opts \\ [])
+
+  # Entries already taken out of their store (a v2 set, Cloud Map's attributes).
+  def parse({:entries, entries}, opts) when is_list(entries), do: validate(entries, opts)
+
+  def parse(value, opts) when is_binary(value) do
     with {:ok, decoded} <- decode(value),
          {:ok, entries} <- entries(decoded) do
       validate(entries, opts)
@@ -75,7 +80,7 @@ defmodule EcsPeers.PeerSet do
   @spec validate([term()], keyword()) :: {:ok, result()} | {:error, term()}
   def validate(entries, opts \\ []) when is_list(entries) do
     basename = Keyword.get(opts, :basename)
-    max_nodes = Keyword.get(opts, :max_nodes, 1000)
+    max_nodes = Keyword.get_lazy(opts, :max_nodes, fn -> EcsPeers.Options.default(:max_nodes) end)
     budget = Keyword.get(opts, :max_new_atoms, :infinity)
 
     {valid, rejected} =

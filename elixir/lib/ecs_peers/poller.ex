@@ -1,35 +1,37 @@
 defmodule EcsPeers.Poller do
   @moduledoc """
   The loop shared by `EcsPeers` and `EcsPeers.Strategy`: one process per topology that
-  reads the peer set and keeps this node connected to it. Three things drive it:
+  reads the peer set and keeps this node connected to it. Four things drive it:
 
-    * **reads** (`{:read, ref}`): one signed `GetParameter`, at once at boot, then every
-      `EcsPeers.ReadBudget.interval/3` (with jitter), so the whole cluster stays within
-      `:read_budget`. A value whose `Version` and hash (a re-created parameter restarts
-      at version 1) are the ones applied is not decoded again; a new one is parsed and
-      validated (`EcsPeers.PeerSet`), making node-name atoms only within the process's
-      `:max_new_atoms` budget, and becomes the last good set (`EcsPeers.Mesh.read/4`);
-    * **ticks** (`{:tick, ref}`), every `:polling_interval` (with jitter): a heal, no AWS
-      call;
+    * **reads** (`{:read, ref}`): one signed `GetParameter`, at once at boot, the second
+      at a random point of the first interval (a deploy's tasks must not read in
+      waves), then every `EcsPeers.ReadBudget.interval/3` (±10%). A value whose
+      `Version` and hash (a re-created parameter restarts at version 1) are the applied
+      ones is not decoded again; a new one is validated (`EcsPeers.PeerSet`, atoms only
+      within `:max_new_atoms`), becomes the last good set (`EcsPeers.Mesh.read/4`) and
+      is sent to the connected nodes of the basename (`EcsPeers.Share`);
+    * **shares** from other nodes: a newer set, validated as a read value is, taken in
+      as if read; a node that connects is told which version this node has;
+    * **ticks** (`{:tick, ref}`), every `:polling_interval` (±10%): a heal, no AWS call;
     * **nodedown** (`:net_kernel.monitor_nodes/1`): a heal soon after (coalesced), so a
-      cut link (OTP's `global` with `prevent_overlapping_partitions` cuts further links
-      when one goes) is re-made within a tick.
+      link cut by OTP's `global` (`prevent_overlapping_partitions`) is re-made at once.
 
-  A heal lists the connected nodes, asks `EcsPeers.Mesh.plan/2` what to do (its rules
-  are there: grace, draining, a set without this node) and carries it out with
-  `EcsPeers.Connector`. A read runs a heal right after.
+  A heal (`EcsPeers.Connector.heal/3`) asks `EcsPeers.Mesh.plan/2` what to do (grace,
+  draining, a wrong set) and carries it out. A read runs a heal right after.
 
   A failed read (AWS, credentials, a malformed value) keeps the last good set: heals go
   on with it, the error is logged once (until its kind changes or it goes away), and the
-  read interval doubles up to `max(:max_backoff, budgeted interval)` (a throttling answer
-  says so in the log), back to the budgeted one on the next success. Boot never waits on
-  AWS (the first read runs from `handle_continue/2`) and every timer is always re-armed.
+  read interval backs off (`EcsPeers.ReadBudget.backoff/4`, more for a throttling
+  answer), back to the budgeted one on the next success. Boot never waits on AWS (the
+  first read runs from `handle_continue/2`) and every timer is always re-armed.
   """
 
   use GenServer
 
-  alias EcsPeers.AWS.{Env, Errors, SSM}
-  alias EcsPeers.{Connector, Log, Mesh, Options, PeerSet, ReadBudget, Telemetry}
+  alias EcsPeers.AWS.Errors
+  alias EcsPeers.{Connector, Log, Mesh, Options, PeerSet, ReadBudget, Share, Source, Telemetry}
+
+  require EcsPeers.Share
 
   # A burst of nodedowns (global cutting links) is healed once, this long after the first.
   @nodedown_delay 50
@@ -51,8 +53,9 @@ defmodule EcsPeers.Poller do
     :list_nodes,
     :fetch,
     :telemetry,
-    :client,
+    :source,
     :interval,
+    :inbox,
     read_timer: nil,
     tick_timer: nil,
     heal_pending?: false,
@@ -69,6 +72,9 @@ defmodule EcsPeers.Poller do
 
   @type t :: %__MODULE__{}
 
+  @taken ~w(topology parameter polling_interval read_budget prune prune_grace basename
+            max_nodes connect_timeout max_backoff connect disconnect list_nodes fetch)a
+
   @doc """
   Validates options (`EcsPeers.Options`) and builds the loop's state. Raises
   `ArgumentError` naming unknown or invalid options; `allowed` is the list of keys the
@@ -78,31 +84,18 @@ defmodule EcsPeers.Poller do
   def new(opts, allowed \\ Options.standalone_keys()) do
     o = Options.validate!(opts, allowed)
 
-    client =
-      if o.fetch == nil do
-        SSM.new(Env.build(o.env), region: o.region, timeout: o.http_timeout)
-      end
+    source = Source.new(o)
 
-    %__MODULE__{
-      topology: o.topology,
-      parameter: o.parameter,
-      polling_interval: o.polling_interval,
-      read_budget: o.read_budget,
-      prune: o.prune,
-      prune_grace: o.prune_grace,
-      basename: o.basename,
-      max_nodes: o.max_nodes,
-      atoms_left: o.max_new_atoms || 10 * o.max_nodes,
-      connect_timeout: o.connect_timeout,
-      max_backoff: o.max_backoff,
-      connect: o.connect,
-      disconnect: o.disconnect,
-      list_nodes: o.list_nodes,
-      fetch: o.fetch,
+    # The options the loop uses as given; the others are derived from them.
+    __MODULE__
+    |> struct(Map.take(o, @taken))
+    |> Map.merge(%{
+      atoms_left: Options.max_new_atoms(o),
       telemetry: o.telemetry || (&Telemetry.execute/3),
-      client: client,
+      source: source,
+      parameter: Source.name(source),
       interval: o.polling_interval
-    }
+    })
   end
 
   ## GenServer
@@ -115,12 +108,12 @@ defmodule EcsPeers.Poller do
   @impl true
   def init(state) do
     :ok = :net_kernel.monitor_nodes(true)
-    {:ok, state, {:continue, :boot}}
+    {:ok, %{state | inbox: Share.inbox(state.topology)}, {:continue, :boot}}
   end
 
   @impl true
   def handle_continue(:boot, state) do
-    {_report, state} = read_and_heal(state)
+    {_report, state} = read_and_heal(state, :boot)
     {:noreply, schedule_tick(state)}
   end
 
@@ -147,18 +140,20 @@ defmodule EcsPeers.Poller do
     {:noreply, state}
   end
 
+  def handle_info({:nodeup, node}, state) do
+    Share.nodeup(state, node, basename(state))
+    {:noreply, state}
+  end
+
+  def handle_info(msg, state) when Share.share?(msg),
+    do: {:noreply, on_share(Share.handle(msg, state, basename(state)), state)}
+
   def handle_info(_other, state), do: {:noreply, state}
 
   @impl true
   # Crash reports and :sys.get_status/1 show the state without the AWS secrets.
-  def format_status(:terminate, [_pdict, state]), do: redact(state)
-  def format_status(_normal, [_pdict, state]), do: [data: [{~c"State", redact(state)}]]
-
-  @doc false
-  def redact(%__MODULE__{client: %SSM{} = client} = state),
-    do: %{state | client: SSM.redact(client)}
-
-  def redact(state), do: state
+  def format_status(:terminate, [_pdict, state]), do: Log.redact(state)
+  def format_status(_normal, [_pdict, state]), do: [data: [{~c"State", Log.redact(state)}]]
 
   @impl true
   def handle_call(:poll_now, _from, state) do
@@ -167,19 +162,8 @@ defmodule EcsPeers.Poller do
     {:reply, report, state}
   end
 
-  def handle_call(:status, _from, state) do
-    status = %{
-      topology: state.topology,
-      parameter: state.parameter,
-      version: state.version,
-      nodes: state.mesh.set || [],
-      membership: state.membership,
-      last_error: state.last_error,
-      interval: state.interval
-    }
-
-    {:reply, status, state}
-  end
+  def handle_call(:status, _from, state),
+    do: {:reply, Map.merge(Log.status(state), Source.status(state.source)), state}
 
   defp schedule_tick(state) do
     ref = make_ref()
@@ -187,15 +171,17 @@ defmodule EcsPeers.Poller do
     %{state | tick_timer: {timer, ref}}
   end
 
-  defp schedule_read(state) do
-    ref = make_ref()
-    timer = Process.send_after(self(), {:read, ref}, ReadBudget.jitter(state.interval))
-    %{state | read_timer: {timer, ref}}
-  end
+  # After the boot read, the second one comes at a random point of the interval: a
+  # deploy's boot reads come in a burst, the reads after them must not.
+  defp schedule_read(state, which) do
+    delay =
+      if which == :boot,
+        do: ReadBudget.first_delay(state.polling_interval, state.interval),
+        else: ReadBudget.jitter(state.interval)
 
-  @doc false
-  # Kept for callers of the former API: the wording lives in EcsPeers.AWS.Errors.
-  def describe(reason, %{parameter: parameter}), do: Errors.describe(reason, parameter)
+    ref = make_ref()
+    %{state | read_timer: {Process.send_after(self(), {:read, ref}, delay), ref}}
+  end
 
   ## A read, then a heal
 
@@ -204,11 +190,13 @@ defmodule EcsPeers.Poller do
   `:result` (`:applied`, `:unchanged` or `:error`), `:version`, `:connected`,
   `:failed`, `:disconnected` and `:error`.
   """
-  @spec read_and_heal(t()) :: {map(), t()}
-  def read_and_heal(state) do
+  @spec read_and_heal(t(), :boot | :next) :: {map(), t()}
+  def read_and_heal(state, which \\ :next) do
     {read, state} = read(state)
+    # Before the heal, which may prune some of them: they learn they are out.
+    if read.result == :applied, do: Share.send_set(state, peers(state))
     {heal, state} = heal(state)
-    {Map.merge(heal, read), schedule_read(state)}
+    {Map.merge(heal, read), schedule_read(state, which)}
   end
 
   defp read(state) do
@@ -235,9 +223,9 @@ defmodule EcsPeers.Poller do
   end
 
   defp do_read(state) do
-    case fetch(state) do
-      {:ok, %{version: version, value: value}, state} when is_binary(value) ->
-        hash = :crypto.hash(:sha256, value)
+    case Source.read(state.source) do
+      {:ok, %{version: version, hash: hash, value: value}, source} ->
+        state = %{state | source: source}
 
         if version == state.version and hash == state.value_hash do
           {read_report(:unchanged, state), took(state, state.mesh.set)}
@@ -245,26 +233,8 @@ defmodule EcsPeers.Poller do
           apply_value(state, version, hash, value)
         end
 
-      {:ok, other, state} ->
-        fail(state, {:bad_fetch_result, other})
-
-      {:error, reason, state} ->
-        fail(state, reason)
-    end
-  end
-
-  defp fetch(%{fetch: nil, client: client} = state) do
-    case SSM.get_parameter(client, state.parameter) do
-      {:ok, parameter, client} -> {:ok, parameter, %{state | client: client}}
-      {:error, reason, client} -> {:error, reason, %{state | client: client}}
-    end
-  end
-
-  defp fetch(%{fetch: fetch} = state) do
-    case Connector.call(fetch, [state.parameter]) do
-      {:ok, parameter} -> {:ok, parameter, state}
-      {:error, reason} -> {:error, reason, state}
-      other -> {:error, {:bad_fetch_result, other}, state}
+      {:error, reason, source} ->
+        fail(%{state | source: source}, reason)
     end
   end
 
@@ -279,7 +249,7 @@ defmodule EcsPeers.Poller do
     case parsed do
       {:ok, %{nodes: nodes, rejected: rejected, truncated: truncated, new_atoms: new_atoms}} ->
         Log.rejected(state, version, rejected, truncated)
-        state = log_atom_budget(%{state | atoms_left: state.atoms_left - new_atoms}, rejected)
+        state = Log.atom_budget(%{state | atoms_left: state.atoms_left - new_atoms}, rejected)
         state = %{state | version: version, value_hash: hash}
         {read_report(:applied, state), took(state, nodes)}
 
@@ -294,16 +264,50 @@ defmodule EcsPeers.Poller do
   # A good read: the set (new or the same) is taken in and the interval is budgeted.
   defp took(state, set) do
     if state.last_error != nil, do: Log.recovered(state)
-    mesh = Mesh.read(state.mesh, set, node(), now())
-    interval = ReadBudget.interval(state.polling_interval, length(set), state.read_budget)
-    %{state | mesh: mesh, interval: interval, last_error: nil}
+    %{take(state, set) | interval: budgeted(state, set), last_error: nil}
   end
+
+  defp take(state, set), do: %{state | mesh: Mesh.read(state.mesh, set, node(), now())}
+
+  # A newer set shared by another node (EcsPeers.Share): validated as a read value is,
+  # within this process's atom budget, and taken in as if read (not shared again).
+  defp on_share({:adopt, version, hash, nodes, new_atoms}, state) do
+    state = %{state | atoms_left: state.atoms_left - new_atoms, version: version}
+    {_heal, state} = heal(take(%{state | value_hash: hash}, nodes))
+    state
+  end
+
+  defp on_share({:seen, node, creation}, state),
+    do: %{state | mesh: Mesh.seen(state.mesh, node, creation)}
+
+  defp on_share(:ignore, state), do: state
+
+  # The cluster size the reads are budgeted for: a set can be empty or wrong (naming no
+  # live node) while hundreds of nodes run, so the connected nodes count too.
+  defp budgeted(state, set) do
+    size = max(length(set || []), length(peers(state)) + 1)
+    ReadBudget.interval(state.polling_interval, size, state.read_budget)
+  end
+
+  defp peers(state) do
+    case Connector.safe_call(state.list_nodes, []) do
+      nodes when is_list(nodes) -> Share.peers(nodes, basename(state))
+      _error -> []
+    end
+  end
+
+  defp basename(state), do: state.basename || PeerSet.basename(node())
 
   defp fail(state, reason) do
     reason = Errors.sanitize(reason)
-    size = length(state.mesh.set || [])
-    budgeted = ReadBudget.interval(state.polling_interval, size, state.read_budget)
-    retry_in = ReadBudget.backoff(state.interval, budgeted, state.max_backoff)
+    budgeted = budgeted(state, state.mesh.set)
+    throttled? = ReadBudget.throttled?(reason)
+    # A v2 set met mid-write is whole at the next read: no backoff (EcsPeers.Source).
+    retry_in =
+      if Source.retry_at_budget?(reason),
+        do: budgeted,
+        else: ReadBudget.backoff(state.interval, budgeted, state.max_backoff, throttled?)
+
     Log.read_failed(state, reason, retry_in)
     state = %{state | last_error: reason, interval: retry_in}
     {%{read_report(:error, state) | error: reason}, state}
@@ -312,46 +316,9 @@ defmodule EcsPeers.Poller do
   defp read_report(result, state),
     do: %{result: result, version: state.version, error: nil}
 
-  defp log_atom_budget(%{atom_budget_logged?: false} = state, rejected) do
-    if Enum.any?(rejected, &match?({_, :atom_budget_exhausted}, &1)) do
-      Log.atom_budget_exhausted(state)
-      %{state | atom_budget_logged?: true}
-    else
-      state
-    end
-  end
+  ## The heal: EcsPeers.Connector.heal/3 plans (EcsPeers.Mesh) and carries it out.
 
-  defp log_atom_budget(state, _rejected), do: state
-
-  ## The heal
-
-  defp heal(state) do
-    input = %{
-      connected: Connector.call(state.list_nodes, []),
-      self: node(),
-      now: now(),
-      prune: state.prune,
-      basename: state.basename || PeerSet.basename(node()),
-      grace: state.prune_grace
-    }
-
-    {plan, mesh} = Mesh.plan(state.mesh, input)
-    Log.membership(state, plan.state)
-    state = %{state | mesh: mesh, membership: plan.state}
-
-    disconnected = Connector.disconnect(state, plan.disconnect)
-    {ok, failed, tried_at} = Connector.connect(state, plan.connect)
-    state = %{state | last_failed: Log.connect_failed(state, failed), tried_at: tried_at}
-    {%{connected: ok, failed: failed, disconnected: disconnected}, state}
-  rescue
-    e ->
-      Log.heal_failed(state, e)
-      {%{connected: [], failed: [], disconnected: []}, state}
-  catch
-    kind, reason ->
-      Log.heal_failed(state, {kind, reason})
-      {%{connected: [], failed: [], disconnected: []}, state}
-  end
+  defp heal(state), do: Connector.heal(state, basename(state), now())
 
   defp now, do: System.monotonic_time(:millisecond)
 end

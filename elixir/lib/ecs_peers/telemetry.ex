@@ -22,8 +22,9 @@ defmodule EcsPeers.Telemetry do
     * `[:libcluster, :connect_node, :ok]`: `%{duration: native_time}`,
       `%{node: node, topology: atom}`;
     * `[:libcluster, :connect_node, :error]`: `%{}`, `%{node: node, topology: atom,
-      reason: :unreachable | :not_part_of_network | String.t()}` (a connect cut at
-      `:connect_timeout` is `:unreachable`; a crashing connect function, inspected);
+      reason: :unreachable | :not_part_of_network}`, the only two libcluster gives (a
+      connect cut at `:connect_timeout`, a crashing connect function or any other
+      answer is `:unreachable`, the detail logged);
     * `[:libcluster, :disconnect_node, :ok]`: `%{duration: native_time}`,
       `%{node: node, topology: atom}`;
     * `[:libcluster, :disconnect_node, :error]`: `%{}`, `%{node: node, topology: atom,

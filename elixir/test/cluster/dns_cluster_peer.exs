@@ -45,7 +45,7 @@ defmodule EcsPeers.Test.DNSClusterLoop do
     connected = for name <- Resolver.list_nodes(), into: MapSet.new(), do: to_string(name)
 
     ips =
-      for type <- [:a, :aaaa], addr <- Resolver.lookup(state.query, type), uniq: true do
+      for type <- [:a, :aaaa, :srv], addr <- Resolver.lookup(state.query, type), uniq: true do
         to_string(:inet.ntoa(addr))
       end
 

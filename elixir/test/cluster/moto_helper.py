@@ -16,6 +16,9 @@ Commands ("op"):
   start_proxy     {port}              an HTTP proxy on 0.0.0.0:port in front of moto that
                                       counts SSM GetParameter requests per parameter name
   proxy_reads     {name}              -> {count, times: [ms since the proxy started]}
+  create_cloud_map_service {namespace, service}  an HTTP namespace and its service -> {service_id}
+  registered_nodes {service_id}       -> {nodes: [ECS_PEERS_NODE of each instance]}
+  reregister_instance {service_id, instance_id}  RegisterInstance again, same attributes
 
 Environment: MOTO_URL (default http://127.0.0.1:5000), AWS_* as for any boto3 client.
 """
@@ -239,6 +242,38 @@ def proxy_reads(cmd):
 
 
 OPS.update(start_proxy=start_proxy, proxy_reads=proxy_reads)
+
+
+def create_cloud_map_service(cmd):
+    sd = client("servicediscovery")
+    sd.create_http_namespace(Name=cmd["namespace"])
+    namespace = next(n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == cmd["namespace"])
+    service = sd.create_service(Name=cmd["service"], NamespaceId=namespace["Id"])["Service"]
+    return {"service_id": service["Id"]}
+
+
+def registered_nodes(cmd):
+    out = client("servicediscovery").list_instances(ServiceId=cmd["service_id"], MaxResults=100)
+    return {"nodes": [i["Attributes"].get("ECS_PEERS_NODE") for i in out["Instances"]]}
+
+
+def reregister_instance(cmd):
+    """RegisterInstance again with the same attributes: AWS updates in place and the
+    service's revision goes up; moto appends a duplicate (read as the same node)."""
+    sd = client("servicediscovery")
+    instances = sd.list_instances(ServiceId=cmd["service_id"], MaxResults=100)["Instances"]
+    instance = next(i for i in instances if i["Id"] == cmd["instance_id"])
+    sd.register_instance(
+        ServiceId=cmd["service_id"], InstanceId=instance["Id"], Attributes=instance["Attributes"]
+    )
+    return {}
+
+
+OPS.update(
+    create_cloud_map_service=create_cloud_map_service,
+    registered_nodes=registered_nodes,
+    reregister_instance=reregister_instance,
+)
 
 
 def main():

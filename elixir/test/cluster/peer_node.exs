@@ -33,7 +33,7 @@ defmodule EcsPeers.Test.PeerNode do
     {:ok, _} = Application.ensure_all_started(:ecs_peers)
 
     opts = [
-      parameter: System.fetch_env!("ECSP_PARAMETER"),
+      parameter: System.get_env("ECSP_PARAMETER", ""),
       polling_interval: String.to_integer(System.fetch_env!("ECSP_POLLING_INTERVAL")),
       prune: System.get_env("ECSP_PRUNE") == "true",
       basename: System.fetch_env!("ECSP_BASENAME")
@@ -41,6 +41,8 @@ defmodule EcsPeers.Test.PeerNode do
 
     {extra, _} = Code.eval_string(System.get_env("ECSP_OPTIONS", "[]"))
     opts = Keyword.merge(opts, extra)
+    # No parameter: the store is :cloud_map, given in ECSP_OPTIONS.
+    opts = if opts[:parameter] == "", do: Keyword.delete(opts, :parameter), else: opts
 
     # Not linked: if the library crashes, the node stays up and `discovery` says `dead`,
     # so the test reports it instead of losing the node and its output.

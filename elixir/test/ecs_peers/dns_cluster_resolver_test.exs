@@ -63,12 +63,12 @@ defmodule EcsPeers.DNSClusterResolverTest do
     Application.put_env(:ecs_peers, Resolver, Keyword.merge([env: env], config))
   end
 
-  # DNSCluster's init: the basename of this node, once.
+  # DNSCluster's init: the basename of this node, once; its default :dns_rr_types.
   defp dns_cluster_init(queries, opts \\ []) do
     %{
       basename: Resolver.basename(node()),
       query: List.wrap(queries),
-      resource_types: Keyword.get(opts, :resource_types, [:a, :aaaa])
+      resource_types: Keyword.get(opts, :resource_types, [:a, :aaaa, :srv])
     }
   end
 
@@ -102,6 +102,8 @@ defmodule EcsPeers.DNSClusterResolverTest do
 
   defp reads(proxy), do: length(SsmProxy.requests(proxy))
 
+  # A {basename, query} query names addresses with that basename: configured as :basename.
+  @tag config: [basename: "shop"]
   test "DNSCluster connects to the nodes of the set, named with its basename", %{proxy: proxy} do
     state = dns_cluster_init([{"shop", "/ecs-peers/shop"}])
     # This test node is not distributed: Node.connect/1 says :ignored, as it would to DNSCluster.
@@ -118,7 +120,7 @@ defmodule EcsPeers.DNSClusterResolverTest do
     assert Resolver.list_nodes() == Node.list(:visible)
   end
 
-  @tag config: [polling_interval: 300, read_budget: 1000.0]
+  @tag config: [polling_interval: 300, read_budget: 1000.0, basename: "shop"]
   test "one read serves every lookup until the next is due; :aaaa never reads", %{proxy: proxy} do
     state = dns_cluster_init([{"shop", "/ecs-peers/shop"}])
 
@@ -134,15 +136,21 @@ defmodule EcsPeers.DNSClusterResolverTest do
 
   @tag config: [polling_interval: 50, read_budget: 10.0]
   test "reads are spaced by the set's size over the read budget", %{proxy: proxy} do
-    # 5 nodes at 10 reads/s for the cluster: one read per 500 ms (±10%) on each node.
-    assert length(Resolver.lookup("/ecs-peers/five", :a)) == 5
-    Process.sleep(200)
+    # 5 nodes at 10 reads/s for the cluster: one read per 500 ms (±10%) on each node;
+    # the second at a random point between 50 and 500 ms after the first.
     assert length(Resolver.lookup("/ecs-peers/five", :a)) == 5
     assert reads(proxy) == 1
+    Process.sleep(520)
+    assert length(Resolver.lookup("/ecs-peers/five", :a)) == 5
+    assert reads(proxy) == 2
 
-    Process.sleep(500)
+    Process.sleep(200)
     Resolver.lookup("/ecs-peers/five", :a)
     assert reads(proxy) == 2
+
+    Process.sleep(400)
+    Resolver.lookup("/ecs-peers/five", :a)
+    assert reads(proxy) == 3
   end
 
   @tag config: [polling_interval: 200, read_budget: 1000.0]
@@ -185,9 +193,16 @@ defmodule EcsPeers.DNSClusterResolverTest do
     _known = [:"shop@10.0.1.5", :"other@10.0.0.7"]
     [fresh] = Regex.run(~r/fresh_\d+@10\.0\.9\.9/, @values["/ecs-peers/mixed"])
 
-    # other@10.0.0.7 is valid (any basename): DNSCluster names it with its own basename.
+    # Before basename/1 (not how DNSCluster calls it), entries of any basename count.
     assert Resolver.lookup("/ecs-peers/mixed", :a) == [{10, 0, 0, 7}, {10, 0, 1, 5}]
     assert_raise ArgumentError, fn -> String.to_existing_atom(fresh) end
+  end
+
+  test "after basename/1, as DNSCluster's init calls it, only entries of that basename count" do
+    # DNSCluster would dial other@10.0.0.7's address as shop@10.0.0.7.
+    assert Resolver.basename(:"shop@10.0.0.1") == "shop"
+    assert Resolver.lookup("/ecs-peers/mixed", :a) == [{10, 0, 1, 5}]
+    assert Resolver.lookup("/ecs-peers/mixed", :srv) == [{10, 0, 1, 5}]
   end
 
   @tag config: [max_new_atoms: 0]

@@ -83,13 +83,31 @@ defmodule EcsPeers.MeshTest do
   end
 
   describe "a set without this node" do
-    test "prunes nobody, even a node dropped from the set, and says why" do
+    test "a set naming none of its former peers is wrong: prunes nobody, keeps healing the last set that listed it" do
       mesh = read([@me, @a, @b], 0)
       # A set naming no live node (a reconciler pointed at the wrong cluster).
       mesh = read(mesh, [:"shop@10.9.9.9"], 1_000)
 
-      assert {%{disconnect: [], connect: [], state: :draining}, _} =
+      assert {%{disconnect: [], connect: [], state: :wrong_set}, mesh} =
                Mesh.plan(mesh, input([@a, @b, @stray], 100_000))
+
+      # A link cut while the wrong set stands is made again.
+      assert {%{disconnect: [], connect: [@b], state: :wrong_set}, _} =
+               Mesh.plan(mesh, input([@a, @stray], 100_100))
+    end
+
+    test "an empty set keeps healing the last set that listed this node" do
+      mesh = read([@me, @a, @b], 0) |> read([], 1_000)
+
+      assert {%{connect: [@b], disconnect: [], state: :empty}, _} =
+               Mesh.plan(mesh, input([@a], 2_000))
+    end
+
+    test "a node dropped from a set that still lists one of its former peers is draining, even when all cut it off already" do
+      mesh = read([@me, @a, @b], 0) |> read([@a, @b], 1_000)
+
+      assert {%{connect: [], disconnect: [], state: :draining}, _} =
+               Mesh.plan(mesh, input([], 1_000))
     end
 
     test "a node never listed (a new task) connects to the set but prunes nobody" do
@@ -97,6 +115,16 @@ defmodule EcsPeers.MeshTest do
 
       assert {%{connect: [@a, @b], disconnect: [], state: :not_listed}, _} =
                Mesh.plan(mesh, input([@stray], 0))
+    end
+
+    test "with prune_grace 0, a node never listed is not draining at its boot read, only at a later one" do
+      mesh = read([@a, @b], 0)
+
+      assert {%{connect: [@a, @b], state: :not_listed}, _} =
+               Mesh.plan(mesh, input([], 0, grace: 0))
+
+      mesh = read(mesh, [@a, @b], 5_000)
+      assert {%{connect: [], state: :draining}, _} = Mesh.plan(mesh, input([], 5_000, grace: 0))
     end
 
     test "a node never listed stops connecting once sets read over prune_grace omit it" do
@@ -141,6 +169,49 @@ defmodule EcsPeers.MeshTest do
       mesh = read(mesh, [@me, @a, @b], 40_000)
       assert {%{connect: [@b], disconnect: []}, mesh} = Mesh.plan(mesh, input([@a], 40_000))
       assert {%{disconnect: []}, _} = Mesh.plan(mesh, input([@a, @b], 41_000))
+    end
+
+    test "a kept-out entry expires keep_out after the drop: a new task on that address is a stray with the grace" do
+      mesh = read([@me, @a, @b], 0)
+      {_, mesh} = Mesh.plan(mesh, input([@a, @b], 0))
+      mesh = read(mesh, [@me, @a], 1_000)
+      plan = fn mesh, now -> Mesh.plan(mesh, Map.put(input([@a, @b], now), :keep_out, 40_000)) end
+      assert {%{disconnect: [@b]}, mesh} = plan.(mesh, 1_000)
+      # Within keep_out of the drop: cut again at once, whenever it reconnects.
+      assert {%{disconnect: [@b]}, mesh} = plan.(mesh, 30_000)
+      assert {%{disconnect: [@b]}, mesh} = plan.(mesh, 40_999)
+      # After it: a stray, first seen now, kept for the grace.
+      assert {%{disconnect: []}, mesh} = plan.(mesh, 41_000)
+      mesh = read(mesh, [@me, @a], 60_000)
+      assert {%{disconnect: []}, mesh} = plan.(mesh, 60_000)
+      mesh = read(mesh, [@me, @a], 71_000)
+      assert {%{disconnect: [@b]}, _} = plan.(mesh, 71_000)
+    end
+
+    test "a member with prune: false keeps a dropped node connected (the no-flap guarantee needs prune on every member)" do
+      mesh = read([@me, @a, @b], 0) |> read([@me, @a], 1_000)
+
+      assert {%{disconnect: [], connect: []}, _} =
+               Mesh.plan(mesh, input([@a, @b], 1_000, prune: false))
+    end
+
+    test "a kept-out node back as another incarnation (a new task on its address) is a stray with the grace; the same incarnation stays out" do
+      mesh = read([@me, @a, @b], 0) |> Mesh.seen(@b, 7)
+      {_, mesh} = Mesh.plan(mesh, input([@a, @b], 0))
+      mesh = read(mesh, [@me, @a], 1_000)
+      assert {%{disconnect: [@b]}, mesh} = Mesh.plan(mesh, input([@a, @b], 1_000))
+
+      # The dropped node itself reconnecting: still kept out.
+      mesh = Mesh.seen(mesh, @b, 7)
+      assert {%{disconnect: [@b]}, mesh} = Mesh.plan(mesh, input([@a, @b], 2_000))
+
+      # A new incarnation under that name: the grace, from now.
+      mesh = Mesh.seen(mesh, @b, 8)
+      assert {%{disconnect: []}, mesh} = Mesh.plan(mesh, input([@a, @b], 3_000))
+      mesh = read(mesh, [@me, @a], 20_000)
+      assert {%{disconnect: []}, mesh} = Mesh.plan(mesh, input([@a, @b], 20_000))
+      mesh = read(mesh, [@me, @a], 33_000)
+      assert {%{disconnect: [@b]}, _} = Mesh.plan(mesh, input([@a, @b], 33_000))
     end
 
     test "a pruned stray is cut again at once when it reconnects" do

@@ -19,7 +19,7 @@ defmodule EcsPeers.PollerErrorsTest do
 
     log =
       capture_log(fn ->
-        for value <- ["not json", ~s({"version":2,"nodes":[]})] do
+        for value <- ["not json", ~s({"version":3,"nodes":[]})] do
           set(agent, ok(2, value))
           assert %{result: :error, error: {:malformed_value, 2, _}} = EcsPeers.poll_now(pid)
           assert %{result: :error} = EcsPeers.poll_now(pid)
@@ -31,7 +31,7 @@ defmodule EcsPeers.PollerErrorsTest do
     assert FakeCluster.list_nodes(cluster) == [:"shop@10.0.0.1", :"shop@10.0.0.2"]
     assert %{version: 1, nodes: [:"shop@10.0.0.1", :"shop@10.0.0.2"]} = EcsPeers.status(pid)
     assert count(log, "version 2 is malformed (:value_not_json)") == 1
-    assert count(log, "version 2 is malformed ({:unsupported_version, 2})") == 1
+    assert count(log, "version 2 is malformed ({:unsupported_version, 3})") == 1
     assert log =~ "keeping the current connections (2 peer(s) from version 1)"
   end
 
@@ -63,7 +63,8 @@ defmodule EcsPeers.PollerErrorsTest do
             EcsPeers.status(pid).interval
           end
 
-        assert intervals == [2_000, 4_000, 5_000, 5_000]
+        # Throttled: doubling up to max(max_backoff, 8 × the budgeted 1 s).
+        assert intervals == [2_000, 4_000, 8_000, 8_000]
       end)
 
     assert count(

@@ -34,6 +34,19 @@ defmodule EcsPeers.PollerTest do
     assert log =~ "[ecs_peers:test] connected to 2 node(s)"
   end
 
+  test "an empty or wrong set does not shrink the read interval: the connected nodes of the basename count" do
+    connected = for i <- 1..399, do: :"shop@10.1.#{div(i, 250)}.#{rem(i, 250) + 1}"
+    cluster = FakeCluster.start!(connected: [:"admin@10.9.9.9" | connected])
+
+    for value <- [~s({"version":1,"nodes":[]}), ~s({"version":1,"nodes":["shop@10.0.0.9"]})] do
+      {_agent, fetch} = fetcher(ok(1, value))
+      pid = start!(fetch, cluster, basename: "shop", polling_interval: 5_000, topology: :size)
+      # 399 connected nodes of the basename and this one, at 4 reads/s: 100 s.
+      assert EcsPeers.status(pid).interval == 100_000
+      stop_supervised!(EcsPeers)
+    end
+  end
+
   test "an unchanged version is not decoded again, and the heal after it reconnects" do
     {_agent, fetch} = fetcher(ok(1, @v1))
     cluster = FakeCluster.start!()

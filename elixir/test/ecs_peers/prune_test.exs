@@ -105,8 +105,8 @@ defmodule EcsPeers.PruneTest do
 
     refute_received {:disconnect, _}
     assert FakeCluster.list_nodes(cluster) == before
-    assert EcsPeers.status(pid).membership == :draining
-    assert length(String.split(log, "is not in the peer set")) == 2
+    assert EcsPeers.status(pid).membership == :wrong_set
+    assert length(String.split(log, "names neither #{ctx.me} nor any node")) == 2
   end
 
   test "an empty set prunes nobody", ctx do

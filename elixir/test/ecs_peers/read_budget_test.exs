@@ -26,6 +26,28 @@ defmodule EcsPeers.ReadBudgetTest do
     assert ReadBudget.backoff(250_000, 250_000, 60_000) == 250_000
   end
 
+  test "a throttling answer always doubles the interval, past the budgeted one, even at 240 nodes or more" do
+    # 1,000 nodes at 4 reads/s: budgeted 250 s, above max_backoff (60 s).
+    assert ReadBudget.backoff(250_000, 250_000, 60_000, true) == 500_000
+    assert ReadBudget.backoff(500_000, 250_000, 60_000, true) == 1_000_000
+    # At most 8 × the budgeted interval (or max_backoff, if longer).
+    assert ReadBudget.backoff(1_600_000, 250_000, 60_000, true) == 2_000_000
+    assert ReadBudget.backoff(2_000_000, 250_000, 60_000, true) == 2_000_000
+    assert ReadBudget.backoff(4_000, 1_000, 60_000, true) == 8_000
+    # Other errors: as before.
+    assert ReadBudget.backoff(250_000, 250_000, 60_000, false) == 250_000
+  end
+
+  test "the read after the boot read comes at a uniformly random point between polling_interval and the interval" do
+    delays = for _ <- 1..2_000, do: ReadBudget.first_delay(5_000, 250_000)
+    assert Enum.all?(delays, &(&1 in 5_000..250_000))
+    # Spread over the whole interval, not bunched at its end (as interval ± 10% would be).
+    assert Enum.count(delays, &(&1 < 127_500)) in 800..1_200
+    assert Enum.min(delays) < 30_000 and Enum.max(delays) > 225_000
+    # An interval no longer than polling_interval: the usual ±10%.
+    assert ReadBudget.first_delay(5_000, 5_000) in 4_500..5_500
+  end
+
   test "throttling answers: ThrottlingException, HTTP 429 and 503; other errors are not" do
     assert ReadBudget.throttled?({:aws_error, 400, "ThrottlingException", "Rate exceeded"})
     assert ReadBudget.throttled?({:aws_error, 429, "HTTP 429", ""})

@@ -29,11 +29,11 @@ defmodule EcsPeers.SecretsTest do
 
     state = :sys.get_state(pid)
     # The secrets are there (they are used), just not shown.
-    assert state.client.env["AWS_SECRET_ACCESS_KEY"] == @secret
+    assert state.source.client.env["AWS_SECRET_ACCESS_KEY"] == @secret
 
     # Crash reports get the redacted state.
     redacted = EcsPeers.Poller.format_status(:terminate, [[], state])
-    assert redacted.client.env["AWS_SECRET_ACCESS_KEY"] == "[REDACTED]"
+    assert redacted.source.client.env["AWS_SECRET_ACCESS_KEY"] == "[REDACTED]"
     refute inspect(redacted, structs: false, limit: :infinity) =~ @secret
 
     for text <- [inspect(state), inspect(:sys.get_status(pid), limit: :infinity)] do

@@ -9,16 +9,7 @@ defmodule EcsPeers.SelfNodeTest do
   @moduletag :capture_log
 
   setup_all do
-    if Node.alive?() do
-      :ok
-    else
-      epmd = System.find_executable("epmd") || raise "epmd not found on PATH"
-      {_, 0} = System.cmd(epmd, ["-daemon"])
-      {:ok, _} = Node.start(:"selftest@127.0.0.1", :longnames)
-      on_exit(fn -> Node.stop() end)
-    end
-
-    :ok
+    EcsPeers.Test.Distributed.start!()
   end
 
   defp value(nodes),
@@ -81,7 +72,7 @@ defmodule EcsPeers.SelfNodeTest do
       end)
 
     refute_received {:connect, ^peer}
-    assert log =~ "is not in the peer set (version 3) it was in"
+    assert log =~ "was dropped from the peer set (version 3 lists its former peers, not it)"
   end
 
   test "the default connect function fails cleanly on an address where no node runs" do

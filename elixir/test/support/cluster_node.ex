@@ -34,7 +34,8 @@ defmodule EcsPeers.Test.ClusterNode do
         d ->
           [
             {"ECSP_DISCOVERY", "standalone"},
-            {"ECSP_PARAMETER", Keyword.fetch!(d, :parameter)},
+            # Empty with :cloud_map (in ECSP_OPTIONS) instead of a parameter.
+            {"ECSP_PARAMETER", Keyword.get(d, :parameter, "")},
             {"ECSP_POLLING_INTERVAL", Integer.to_string(Keyword.fetch!(d, :polling_interval))},
             {"ECSP_PRUNE", to_string(Keyword.get(d, :prune, false))},
             {"ECSP_BASENAME", Keyword.get(d, :basename, basename)},
@@ -53,6 +54,7 @@ defmodule EcsPeers.Test.ClusterNode do
         # Inherited from the test VM's environment, they would override the endpoint or
         # the credentials above.
         {"AWS_ENDPOINT_URL_SSM", false},
+        {"AWS_ENDPOINT_URL_SERVICEDISCOVERY", false},
         {"AWS_SESSION_TOKEN", false},
         {"AWS_PROFILE", false},
         {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", false},

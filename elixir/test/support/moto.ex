@@ -131,6 +131,38 @@ defmodule EcsPeers.Test.Moto do
     {status, resp}
   end
 
+  @doc "A Cloud Map (servicediscovery, JSON 1.1) call; returns `{status, decoded body}`."
+  def servicediscovery(moto, action, payload, creds \\ @bootstrap) do
+    body = encode(payload)
+    url = moto.url <> "/"
+
+    request = %{
+      method: "POST",
+      url: url,
+      headers: [
+        {"content-type", "application/x-amz-json-1.1"},
+        {"x-amz-target", "Route53AutoNaming_v20170314." <> action}
+      ],
+      body: body
+    }
+
+    headers =
+      SigV4.sign(request, credentials: creds, region: @region, service: "servicediscovery")
+
+    {:ok, status, _, resp} = Http.request(:post, url, headers, body)
+    {status, elem(JSON.decode(resp), 1)}
+  end
+
+  @doc "Creates an HTTP namespace and a service in it; returns the service id."
+  def cloud_map_service!(moto, namespace, service) do
+    {200, _} = servicediscovery(moto, "CreateHttpNamespace", %{"Name" => namespace})
+    {200, %{"Namespaces" => namespaces}} = servicediscovery(moto, "ListNamespaces", %{})
+    %{"Id" => namespace_id} = Enum.find(namespaces, &(&1["Name"] == namespace))
+    payload = %{"Name" => service, "NamespaceId" => namespace_id}
+    {200, %{"Service" => %{"Id" => id}}} = servicediscovery(moto, "CreateService", payload)
+    id
+  end
+
   defp encode(payload), do: JSON.encode(payload)
 
   @doc """

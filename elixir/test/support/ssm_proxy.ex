@@ -80,7 +80,13 @@ defmodule EcsPeers.Test.SsmProxy do
         end
 
       Agent.update(agent, fn state ->
-        %{state | requests: [%{amz_date: amz_date, answered: answered} | state.requests]}
+        %{
+          state
+          | requests: [
+              %{amz_date: amz_date, target: header(head, "x-amz-target"), answered: answered}
+              | state.requests
+            ]
+        }
       end)
 
       :gen_tcp.send(socket, response)

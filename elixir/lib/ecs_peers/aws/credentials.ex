@@ -21,7 +21,10 @@ defmodule EcsPeers.AWS.Credentials do
   while the old credentials are still valid for more than 10 seconds, the old ones are
   used; expired credentials are never returned (an endpoint that hands out credentials
   already expired gets `:container_credentials_expired`), so nothing is signed with them.
-  `:now` is the caller's clock: `EcsPeers.AWS.SSM` passes its skew-corrected one.
+  `:now` is the caller's clock: `EcsPeers.AWS.SSM` passes its skew-corrected one, and
+  `clock_checked?: false` until an AWS answer has checked that clock: until then,
+  credentials that look expired by it are used anyway (a node clock running ahead must
+  not stop every request, so that no answer could ever correct it).
 
   An error never holds what the endpoint answered (its body may quote keys or tokens):
   only its HTTP status, or a fixed reason.
@@ -63,8 +66,9 @@ defmodule EcsPeers.AWS.Credentials do
   @doc """
   Returns credentials and the cache to pass next time.
 
-  Options: `:now` (a `DateTime`, default now), `:container_host` (default
-  `#{@default_container_host}`, for tests), `:timeout` (ms, default 5000).
+  Options: `:now` (a `DateTime`, default now), `:clock_checked?` (default true),
+  `:container_host` (default `#{@default_container_host}`, for tests), `:timeout` (ms,
+  default `#{EcsPeers.Options.default(:http_timeout)}`).
   """
   @spec fetch(%{String.t() => String.t()}, cache(), keyword()) ::
           {:ok, t(), cache()} | {:error, term(), cache()}
@@ -106,7 +110,10 @@ defmodule EcsPeers.AWS.Credentials do
   defp refresh(env, cache, now, opts) do
     case from_container(env, opts) do
       {:ok, creds} ->
-        if usable?(creds, now),
+        # Before any AWS answer has checked the clock, a clock running ahead would make
+        # valid credentials look expired forever: they are sent, and the answer's Date
+        # corrects the clock (EcsPeers.AWS.SSM) before they are judged again.
+        if usable?(creds, now) or not Keyword.get(opts, :clock_checked?, true),
           do: {:ok, creds, creds},
           else: {:error, :container_credentials_expired, cache}
 
@@ -139,7 +146,9 @@ defmodule EcsPeers.AWS.Credentials do
   end
 
   defp get(url, headers, opts) do
-    case Http.request(:get, url, headers, nil, timeout: Keyword.get(opts, :timeout, 5000)) do
+    timeout = Keyword.get_lazy(opts, :timeout, fn -> EcsPeers.Options.default(:http_timeout) end)
+
+    case Http.request(:get, url, headers, nil, timeout: timeout) do
       {:ok, status, _headers, body} -> {:ok, status, body}
       {:error, reason} -> {:error, {:container_credentials_unreachable, reason}}
     end

@@ -15,6 +15,7 @@ defmodule EcsPeers.AWS.Errors do
     {:aws_error, status, SSM.sanitize_message(type), SSM.sanitize_message(message)}
   end
 
+  def sanitize({:call, operation, reason}), do: {:call, operation, sanitize(reason)}
   def sanitize(reason), do: reason
 
   @doc """
@@ -25,11 +26,31 @@ defmodule EcsPeers.AWS.Errors do
   @spec key(term()) :: term()
   def key({:aws_error, status, type, _message}), do: {:aws_error, status, type}
   def key({:atom_budget_exhausted, _version}), do: :atom_budget_exhausted
+  def key({:call, operation, reason}), do: {:call, operation, key(reason)}
+  # A torn set is logged once per manifest, whatever part it was torn at.
+  def key({:inconsistent_set, version, _why}), do: {:inconsistent_set, version}
   def key(reason), do: reason
 
-  @doc "One sentence on what went wrong reading `parameter`, with a hint where one helps."
-  @spec describe(term(), String.t()) :: String.t()
-  def describe(reason, name) do
+  @doc """
+  One sentence on what went wrong reading `name` (the parameter, or a Cloud Map
+  `NAMESPACE/SERVICE`), with a hint where one helps. `operation` is the AWS call that
+  failed (`{:call, operation, reason}` names another one than `GetParameter`).
+  """
+  @spec describe(term(), String.t(), String.t()) :: String.t()
+  def describe(reason, name, operation \\ "GetParameter")
+
+  def describe({:call, operation, reason}, name, _operation) do
+    name = if operation == "GetParameters", do: "#{name}/part/*", else: name
+    describe(reason, name, operation)
+  end
+
+  def describe({:inconsistent_set, version, why}, name, _operation) do
+    "#{name} version #{version} is a v2 manifest whose parts do not make its set " <>
+      "(#{inspect(why)}): a reconciler run writing it now, or parts of two runs; " <>
+      "ignoring it until a read finds it whole"
+  end
+
+  def describe(reason, name, operation) do
     case reason do
       :no_region ->
         "no AWS region: set the :region option or AWS_REGION"
@@ -41,15 +62,15 @@ defmodule EcsPeers.AWS.Errors do
         "could not get AWS credentials: #{inspect(why)}"
 
       {:aws_error, status, type, message} ->
-        "GetParameter #{name} failed: #{type} (HTTP #{status}) #{message}" <>
-          hint(type, status)
+        "#{operation} #{name} failed: #{type} (HTTP #{status}) #{message}" <>
+          hint(type, status, operation)
 
       {:unreachable, endpoint, {:no_ca_store, why}} ->
-        "GetParameter #{name} failed: no CA certificates to verify #{endpoint} " <>
+        "#{operation} #{name} failed: no CA certificates to verify #{endpoint} " <>
           "(#{inspect(why)}): install ca-certificates in the image"
 
       {:unreachable, endpoint, why} ->
-        "GetParameter #{name} failed: cannot reach #{endpoint}: #{inspect(why)}"
+        "#{operation} #{name} failed: cannot reach #{endpoint}: #{inspect(why)}"
 
       {:atom_budget_exhausted, version} ->
         "#{name} version #{version} lists only new node names and the atom budget " <>
@@ -57,15 +78,38 @@ defmodule EcsPeers.AWS.Errors do
 
       {:malformed_value, version, why} ->
         "#{name} version #{version} is malformed (#{inspect(why)}), expected " <>
-          ~s({"version":1,"nodes":["name@a.b.c.d", ...]})
+          ~s({"version":1,"nodes":["name@a.b.c.d", ...]} or a v2 manifest)
 
       :unexpected_response ->
-        "GetParameter #{name} returned a response without Parameter.Value/Version"
+        "#{operation} #{name} returned an answer without the expected fields"
 
       other ->
         "polling #{name} failed: #{inspect(other)}"
     end
   end
+
+  @cloud_map ["DiscoverInstances", "DiscoverInstancesRevision"]
+
+  defp hint(type, _, op)
+       when type in ["NamespaceNotFound", "ServiceNotFound"] and op in @cloud_map,
+       do: " (check the :cloud_map namespace and service names and the region)"
+
+  defp hint(type, _, op)
+       when type in ["AccessDeniedException", "AccessDenied"] and op in @cloud_map,
+       do:
+         " (the task role needs servicediscovery:DiscoverInstances and " <>
+           "servicediscovery:DiscoverInstancesRevision)"
+
+  defp hint(type, _, "GetParameters") when type in ["AccessDeniedException", "AccessDenied"],
+    do: " (the task role needs ssm:GetParameters on the parameter's parts, NAME/part/*)"
+
+  defp hint(type, status, op)
+       when op in @cloud_map and (type == "RequestLimitExceeded" or status in [429, 503]),
+       do:
+         " (Cloud Map's DiscoverInstances quota, 1,000/s per account and Region, is used up: " <>
+           "reading less often; lower :read_budget if other apps are throttled)"
+
+  defp hint(type, status, _op), do: hint(type, status)
 
   defp hint("ParameterNotFound", _), do: " (check the :parameter name and region)"
 

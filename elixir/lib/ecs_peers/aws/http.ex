@@ -7,7 +7,7 @@ defmodule EcsPeers.AWS.Http do
   @spec request(:get | :post, String.t(), [{String.t(), String.t()}], binary() | nil, keyword()) ::
           {:ok, non_neg_integer(), [{String.t(), String.t()}], binary()} | {:error, term()}
   def request(method, url, headers, body, opts \\ []) do
-    timeout = Keyword.get(opts, :timeout, 5000)
+    timeout = Keyword.get_lazy(opts, :timeout, fn -> EcsPeers.Options.default(:http_timeout) end)
     uri = URI.parse(url)
 
     with :ok <- ensure_started(uri.scheme),

@@ -12,7 +12,7 @@ defmodule EcsPeers.AWS.HttpTest do
 
     reason = {:unreachable, "https://ssm.x", {:no_ca_store, "no cacerts found"}}
 
-    assert EcsPeers.Poller.describe(reason, %{parameter: "/p"}) =~
+    assert EcsPeers.AWS.Errors.describe(reason, "/p") =~
              "install ca-certificates in the image"
   end
 end

@@ -156,16 +156,36 @@ defmodule EcsPeers.AWS.SSMMotoTest do
       assert length(CredsServer.requests(server)) == 2
     end
 
-    test "an endpoint handing out expired credentials: an error, and nothing is signed with them",
+    test "an endpoint handing out expired credentials, by a clock AWS has checked: an error, and nothing is signed with them",
          ctx do
       past = DateTime.add(DateTime.utc_now(), -30, :second)
       body = CredsServer.body(ctx.reader.access_key_id, ctx.reader.secret_access_key, past, nil)
       server = CredsServer.start!([{200, body}])
+      client = %{container_client(ctx.proxy, server) | clock_checked?: true}
 
       assert {:error, {:credentials, :container_credentials_expired}, _client} =
-               SSM.get_parameter(container_client(ctx.proxy, server), @parameter)
+               SSM.get_parameter(client, @parameter)
 
       assert SsmProxy.requests(ctx.proxy) == []
+    end
+
+    test "a node clock far ahead, not yet checked by AWS: credentials that look expired are sent, the answer's Date corrects the clock, and they are kept",
+         ctx do
+      expires = DateTime.add(DateTime.utc_now(), 1800, :second)
+
+      body =
+        CredsServer.body(ctx.reader.access_key_id, ctx.reader.secret_access_key, expires, nil)
+
+      server = CredsServer.start!([{200, body}])
+      # This node's clock reads two hours ahead: the credentials look expired by it.
+      client = %{container_client(ctx.proxy, server) | clock_offset: 2 * 3600 * 1000}
+
+      assert {:ok, %{version: _}, client} = SSM.get_parameter(client, @parameter)
+      assert abs(client.clock_offset) < 60_000
+      assert client.clock_checked?
+
+      assert {:ok, _, _client} = SSM.get_parameter(client, @parameter)
+      assert length(CredsServer.requests(server)) == 1
     end
   end
 end
