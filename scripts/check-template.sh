@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks template.yaml and the artifact `sam build` makes from it:
-#   1. cfn-lint template.yaml            (no findings; also the infra/service.yaml example)
+#   1. cfn-lint template.yaml            (no findings; also the infra/service.yaml example; and for each PeerStore)
 #   2. sam validate --lint               (SAM transform + cfn-lint)
-#   3. sam build into a temporary folder (Makefile -> esbuild.config.mjs, needs node_modules: run after npm ci)
+#   3. sam build into a temporary folder (Makefile -> esbuild.config.mjs, needs node_modules: run after npm ci),
+#      once for each PeerStore (ssm, cloudmap, both)
 #   4. the built index.mjs is byte-identical to `npm run build`'s, and its handler runs against moto server
 #      with the demo estate (scripts/smoke-built.ts)
 # Tools come from .venv/bin and node_modules/.bin first, then PATH. Exits non-zero on any failure.
@@ -28,13 +29,21 @@ trap 'rm -rf "$work"' EXIT
 
 step "cfn-lint $(cfn-lint --version | awk '{print $2}') template.yaml infra/service.yaml"
 cfn-lint template.yaml infra/service.yaml
+required=(ClusterName=shop-prod 'TaskTags={"app":"shop"}' NodeBasename=shop)
+for store in ssm cloudmap both; do
+  cfn-lint template.yaml --parameters PeerStore="$store" "${required[@]}"
+done
+cfn-lint template.yaml --parameters PeerStore=cloudmap CloudMapNamespaceId=ns-e1tpmexample0001 "${required[@]}"
 echo "no findings"
 
 step "sam validate --lint ($(sam --version))"
 sam validate --lint --template-file template.yaml
 
-step "sam build --build-dir $work/build"
-sam build --template-file template.yaml --build-dir "$work/build"
+for store in cloudmap both ssm; do
+  step "sam build --build-dir $work/build --parameter-overrides PeerStore=$store"
+  rm -rf "$work/build"
+  sam build --template-file template.yaml --build-dir "$work/build" --parameter-overrides "PeerStore=$store"
+done
 artifact="$work/build/ReconcileFunction/index.mjs"
 [ -s "$artifact" ] && [ -s "$artifact.map" ] || fail "sam build made no $artifact (and .map)"
 ls -l "$work/build/ReconcileFunction"

@@ -5,8 +5,9 @@
  *          BEAM node per published task that connects to the others, then stop a task, start another and
  *          run again, printing the peer set, what changed and who is connected to whom.
  *   run    run the built reconciler once against real AWS with your credentials: a dry run unless --write.
+ *   show   print the peer set a parameter publishes, decoded and checked as a node reads it.
  *
- * Both import dist/reconcile/index.mjs (`npm run build`), the same bundle the Lambda runs.
+ * demo and run import dist/reconcile/index.mjs (`npm run build`), the same bundle the Lambda runs.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ commands:
   demo     the reconciler on moto server (a local AWS stand-in), then a BEAM cluster that reads what it
            published (needs root for the network namespaces; otherwise only the reconciler part runs)
              --cluster       fail unless the cluster part can run     --no-cluster   skip the cluster part
+             --cloud-map     publish to a Cloud Map service too, and show what a node discovers there
   run      one run against the AWS account of your credentials (AWS_PROFILE, AWS_REGION, ...):
            a dry run that writes nothing unless --write
              --parameter NAME   the SSM parameter, e.g. /ecs-peers/shop          (required)
@@ -29,6 +31,8 @@ commands:
              --basename NAME    node name part before @, e.g. shop               (required)
              --cluster NAME     only tasks of this ECS cluster
              --write            publish the set          --force   write even if unchanged
+  show     the peer set a parameter publishes, decoded and checked as a node reads it (your credentials)
+             --parameter NAME   the SSM parameter                               (required)
   help     this text (also --help, -h)
 
 options of both: --verbose (the reconciler's log lines), --bundle PATH (another build than dist/reconcile/index.mjs)
@@ -47,6 +51,7 @@ const OPTIONS = {
   tags: { type: 'string' },
   cluster: { type: 'string' },
   'no-cluster': { type: 'boolean' },
+  'cloud-map': { type: 'boolean' },
   basename: { type: 'string' },
   write: { type: 'boolean' },
   force: { type: 'boolean' },
@@ -86,9 +91,14 @@ const runOnce = async (values: Values): Promise<void> => {
     bundleOf(values),
   );
   const write = values.write === true;
+  const report = await withHint(() => handler({ dryRun: !write, force: values.force === true }, context));
+  printReport(write ? 'run' : 'dry run: nothing written (pass --write to publish)', report);
+};
+
+/** Runs an AWS-facing command; an error with a known fix (no Region, no credentials, ...) gets it appended. */
+const withHint = async <T>(work: () => Promise<T>): Promise<T> => {
   try {
-    const report = await handler({ dryRun: !write, force: values.force === true }, context);
-    printReport(write ? 'run' : 'dry run: nothing written (pass --write to publish)', report);
+    return await work();
   } catch (error) {
     const hint = hintFor(error);
     if (hint === undefined) throw error;
@@ -105,10 +115,12 @@ const main = async (args: string[]): Promise<void> => {
   }
   if (command === 'demo') {
     const cluster = values['no-cluster'] ? false : values.cluster === undefined ? undefined : true;
-    await demo({ verbose: values.verbose === true, cluster });
+    await demo({ verbose: values.verbose === true, cluster, cloudMap: values['cloud-map'] === true });
   } else if (command === 'run') await runOnce(values);
-  else if (command === 'show') process.exitCode = (await show(values.parameter)) ? 0 : 1;
-  else throw new UsageError(`unknown command ${command}`);
+  else if (command === 'show') {
+    if (values.parameter === undefined) throw new UsageError('show needs --parameter NAME');
+    process.exitCode = (await withHint(() => show(values.parameter))) ? 0 : 1;
+  } else throw new UsageError(`unknown command ${command}`);
 };
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -2,7 +2,7 @@
 # Every test of ecs-peers, from a fresh machine: installs what the tests need (scripts/setup.sh), then runs
 # the TypeScript type check and jest suites (unit, aws-sdk-client-mock, moto server), the template checks
 # (cfn-lint, sam validate, sam build, the built artifact against moto), and the Elixir tests (unit, moto,
-# real BEAM nodes in network namespaces: needs root).
+# real BEAM nodes in network namespaces: needs root), and the demo end to end (scripts/check-demo.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SAM_CLI_TELEMETRY=0
@@ -34,5 +34,8 @@ if [ "$(id -u)" -ne 0 ] || ! ip netns add "$probe" 2>/dev/null; then
 fi
 ip netns del "$probe"
 (cd elixir && MIX_ENV=test mix compile --warnings-as-errors && mix test)
+
+step "demo end to end: bash scripts/demo.sh --cluster, its mesh, and nothing left running (also after | head, Ctrl-C)"
+tsx scripts/check-demo.ts
 
 step "all tests passed"

@@ -58,12 +58,17 @@ export const compileElixir = (): Promise<void> =>
 
 /** A running cluster script. */
 export interface Cluster {
+  /** The namespaces' common prefix (`ecsp-<pid>-<random>`). */
+  prefix: string;
   /** Starts nodes for the names not running yet and waits until exactly `nodes` are meshed. */
   converge: (nodes: string[]) => Promise<{ views: Views; ms: number }>;
   /** Stops those nodes and removes their namespaces. */
   stop: (nodes: string[]) => Promise<void>;
-  /** Stops every node, removes every namespace, and waits for the script to exit. */
-  close: () => Promise<void>;
+  /**
+   * Stops every node, removes every namespace, and waits for the script to exit. `now`: at once (SIGTERM),
+   * without waiting for a command in progress (Ctrl-C).
+   */
+  close: (now?: boolean) => Promise<void>;
   /** Synchronous last resort (process exit): SIGTERM, which makes the script clean up and halt. */
   kill: () => void;
 }
@@ -118,8 +123,9 @@ export const startCluster = async (motoPort: number, parameter: string, interval
   const kill = () => {
     if (!exited) child.kill('SIGTERM');
   };
-  const close = async () => {
+  const close = async (now = false) => {
     child.stdin!.end();
+    if (now) kill();
     const timer = setTimeout(kill, 20_000);
     await exit;
     clearTimeout(timer);
@@ -131,6 +137,7 @@ export const startCluster = async (motoPort: number, parameter: string, interval
     throw new Error(ready.error ?? 'the cluster script did not start');
   }
   return {
+    prefix: ready.prefix ?? '',
     converge: async (nodes) => {
       const { views = {}, ms = 0 } = await request({ op: 'converge', nodes });
       return { views, ms };

@@ -14,27 +14,35 @@ import { startMoto } from '../../testbed/motoServer.js';
 import { context, loadHandler } from './bundle.js';
 import { clusterUnavailable, compileElixir, startCluster, type Cluster, type Views } from './cluster.js';
 import { progress, step } from './progress.js';
+import { createDemoService, printDiscovered } from './cloudMap.js';
 import { printConfig, printReport } from './report.js';
 
 /** Demo options. `cluster`: true requires the cluster part, false skips it, undefined runs it when it can. */
 export interface DemoOptions {
   verbose: boolean;
   cluster?: boolean;
+  /** Publish to a Cloud Map service too (both stores), and show what a node discovers there. */
+  cloudMap?: boolean;
 }
 
 const PARAMETER = '/ecs-peers/shop';
 const INTERVAL_MS = 1000;
+const HOLD_S = (2 * INTERVAL_MS) / 1000;
 
-/** Stops, in reverse order, what the demo started; `now` runs only the synchronous kills (process exit). */
-const cleanups: { later: () => Promise<void>; now: () => void }[] = [];
+/**
+ * What the demo started, stopped in reverse order: `later` in order and waiting (`hurry`: at once, after a
+ * signal), `now` synchronously (on process exit, the last resort).
+ */
+const cleanups: { later: (hurry: boolean) => Promise<void>; now: () => void }[] = [];
 let closing: Promise<void> | undefined;
-const cleanUp = (): Promise<void> =>
+const cleanUp = (hurry = false): Promise<void> =>
   (closing ??= (async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup.later().catch(() => undefined);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup.later(hurry).catch(() => undefined);
   })());
 
 const exitOn = (code: number) => () => {
-  void cleanUp().finally(() => process.exit(code));
+  if (code !== 0) process.stderr.write('\ninterrupted: stopping what the demo started\n');
+  void cleanUp(true).finally(() => process.exit(code));
 };
 
 const guardExit = (): void => {
@@ -50,6 +58,8 @@ const guardExit = (): void => {
   });
 };
 
+const after = (ms: number, what: string): string => (ms < 100 ? `as soon as ${what}` : `${ms} ms after ${what}`);
+
 const printMesh = (views: Views, note: Record<string, string> = {}): void => {
   const width = Math.max(...Object.keys(views).map((name) => name.length));
   for (const [name, seen] of Object.entries(views).sort(([a], [b]) => a.localeCompare(b))) {
@@ -64,6 +74,7 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
   const cluster = await step('starting the network namespaces', undefined, () =>
     startCluster(motoPort, PARAMETER, INTERVAL_MS),
   );
+  progress(`network namespaces ${cluster.prefix}-*: a hub with a bridge, then one per node`);
   cleanups.push({ later: cluster.close, now: cluster.kill });
   const { views, ms } = await step(
     `starting ${nodes.length} BEAM nodes, shop@<task IP> each in its own network namespace, ` +
@@ -71,7 +82,7 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
     'wait until each node is connected to every other',
     () => cluster.converge(nodes),
   );
-  progress(`every node connected to every other (steady ${ms} ms after the nodes were up):`);
+  progress(`mesh: every node connected to every other (complete ${after(ms, 'the nodes were up')}, held ${HOLD_S} s):`);
   printMesh(views);
   return cluster;
 };
@@ -81,13 +92,13 @@ const startDemoCluster = async (motoPort: number, nodes: string[]): Promise<Clus
  *
  * @param options - verbose logs; whether to run the cluster part
  */
-export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Promise<void> => {
+export const demo = async ({ verbose, cluster: wantCluster, cloudMap }: DemoOptions): Promise<void> => {
   guardExit();
   try {
-    const unavailable = wantCluster === false ? 'skipped with --no-cluster' : clusterUnavailable();
+    const unavailable = wantCluster === false ? 'you passed --no-cluster' : clusterUnavailable();
     if (unavailable && wantCluster) throw new Error(`the cluster part cannot run: ${unavailable}`);
     const moto = await step('starting moto server on loopback', 'seed a demo ECS estate', () => startMoto());
-    cleanups.push({ later: moto.stop, now: () => void moto.stop() });
+    cleanups.push({ later: () => moto.stop(), now: () => void moto.stop() });
     const motoPort = Number(new URL(moto.endpoint).port);
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.endpoint,
@@ -109,6 +120,7 @@ export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Prom
       TASK_TAGS: '{"app":"shop","env":"prod"}',
       ECS_CLUSTER: 'shop-prod',
       NODE_BASENAME: 'shop',
+      ...(cloudMap ? { CLOUD_MAP_SERVICE_ID: await createDemoService() } : {}),
     };
     printConfig(config);
     const handler = await loadHandler(config, verbose);
@@ -141,7 +153,7 @@ export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Prom
         `stop ${gone}'s node`,
         () => cluster.converge(third.nodes),
       );
-      progress(`the mesh after the run (steady after ${ms} ms):`);
+      progress(`mesh after the run (complete ${after(ms, 'the new node was up')}, held ${HOLD_S} s):`);
       printMesh(views, { [gone]: 'its task stopped: pruned by the others, still running until ECS stops it' });
       await step(`stopping ${gone}'s node, as ECS stops the container`, undefined, () => cluster.stop([gone]));
     }
@@ -154,6 +166,7 @@ export const demo = async ({ verbose, cluster: wantCluster }: DemoOptions): Prom
     );
     for (const node of value.nodes ?? []) console.log(`  ${node}`);
     console.log(`  (the raw value: ${Parameter?.Value})`);
+    if (cloudMap) await printDiscovered();
   } finally {
     progress('stopping what the demo started');
     await cleanUp();

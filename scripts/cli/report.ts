@@ -1,6 +1,7 @@
 /**
  * How the CLI prints a reconciler report and the reconciler's configuration.
  */
+import { cloudMapRow } from './cloudMap.js';
 import type { HandlerResult } from '../../lib/handler.js';
 
 const row = (name: string, value: string): void => console.log(`  ${name.padEnd(18)} ${value}`);
@@ -39,7 +40,9 @@ export const printReport = (title: string, report: HandlerResult): void => {
   );
   row('added / removed', `${report.added.length} / ${report.removed.length}`);
   row(...outcome(report));
-  row('parameter', `${report.parameter}${version}`);
+  if (report.parameter !== undefined) row('parameter', `${report.parameter}${version}`);
+  const cloudMap = cloudMapRow(report);
+  if (cloudMap) row(...cloudMap);
   row('AWS calls', calls.join(', ') || 'none');
   row('duration', `${report.durationMs} ms`);
 };

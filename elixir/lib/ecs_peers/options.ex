@@ -50,8 +50,9 @@ defmodule EcsPeers.Options do
        "seconds of run; keep the grace above that. `0` prunes at once. A node dropped " <>
        "from the set (in the previous set this node read) is pruned at the read that " <>
        "drops it, without grace, and kept out (pruned again at once if it reconnects) " <>
-       "for `max(prune_grace, 2 × the read interval)`; then it is an ordinary stray (a " <>
-       "new task given its address gets the grace)."},
+       "for `max(prune_grace, 2 × the read interval)` after the drop, or until it comes " <>
+       "back as another incarnation (a new task given its address); then it is an " <>
+       "ordinary stray, with the grace."},
     {:basename, :common, nil, :basename, "nil or 1..64 letters, digits, _ or -", "`nil`: any",
      "accept only entries with this basename."},
     {:region, :common, nil, :nil_or_string, "nil or a string",

@@ -104,7 +104,8 @@ defmodule EcsPeers.HealPruneClusterTest do
     assert_discovery_alive(nodes)
   end
 
-  test "a well-formed set naming no live node changes no connection", %{net: net, moto: moto} do
+  test "a well-formed set naming no live node changes no connection, and cut links are still healed",
+       %{net: net, moto: moto} do
     interval = 300
     parameter = "/ecs-peers/wrong"
     ips = ["10.7.0.1", "10.7.0.2", "10.7.0.3"]
@@ -122,6 +123,17 @@ defmodule EcsPeers.HealPruneClusterTest do
         outputs(nodes)
     end)
 
+    # While the wrong set stands, each node heals the last set that listed it.
+    assert ClusterNode.disconnect(nodes["10.7.0.1"], node_name("10.7.0.2"))
+    cut_at = now()
+
+    eventually(fn -> full_mesh?(views(nodes)) end, 3_000, fn ->
+      "a link cut under a wrong set was not healed within 3 s: #{inspect(views(nodes))}\n" <>
+        outputs(nodes)
+    end)
+
+    note("wrong set: a cut link back after #{now() - cut_at} ms")
+    assert ClusterNode.status(nodes["10.7.0.1"]) =~ "membership: :wrong_set"
     assert_discovery_alive(nodes)
   end
 end

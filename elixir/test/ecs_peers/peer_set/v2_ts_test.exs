@@ -1,8 +1,8 @@
 defmodule EcsPeers.PeerSet.V2TsTest do
   # Cross-language: the TypeScript reconciler's encoder (lib/peerSet, run by tsx) writes,
   # the Elixir reader (EcsPeers.Source.SSM, as a poller reads) decodes. Needs `npm ci` at
-  # the repository root.
-  # async: false: CPU-heavy (thousands of encodings), run apart from the timing-sensitive async tests.
+  # the repository root. Not async: the tsx batch takes both cores for seconds, and the
+  # loop's timing tests (connect phase bounds, status within 5 s) run in the async phase.
   use ExUnit.Case, async: false
 
   alias EcsPeers.Source

@@ -151,6 +151,19 @@ describe('the Cloud Map store', () => {
     expect(report).toMatchObject({ changed: false, written: true });
   });
 
+  it('deregisters first when registering first would take the service over 1,000 instances', async () => {
+    const tasks = serveEstate(3);
+    service = serveService(
+      Object.fromEntries(
+        Array.from({ length: 999 }, (_, index) => [`gone-${index}`, { ECS_PEERS_NODE: 'shop@10.9.0.1' }]),
+      ),
+    );
+    await reconcile(newClients(), cloudMapOnly, scheduled);
+    expect(service.writes.slice(0, 999).every((write) => write.startsWith('deregister '))).toBe(true);
+    expect(service.writes.slice(999)).toEqual(ids(tasks).map((id) => `register ${id}`));
+    expect(registeredNodes(service)).toEqual(nodesOf(tasks));
+  });
+
   it('takes a DeregisterInstance of an instance that is already gone as done', async () => {
     serveEstate(1);
     service.instances.set('gone-task', {});
