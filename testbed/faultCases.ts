@@ -7,8 +7,8 @@
 import type { Answer, Fault, FaultRule } from './faultProxy.js';
 import { CLUSTER, SCHEDULED, type Stored } from './faultBed.js';
 import { CLOUD_MAP_CASES, type CloudMapApi } from './faultCasesCloudMap.js';
-import { CONFIG_CASES, DATA_CASES } from './faultInputs.js';
 import { LIST_TASKS_CASES } from './faultCasesListTasks.js';
+import { CONFIG_CASES, DATA_CASES } from './faultInputs.js';
 import {
   answer,
   emptyPages,
