@@ -24,7 +24,10 @@ export const HTTP_TIMEOUTS = {
   /** Sending the request and getting the response headers; thrown as an error, not only warned about. */
   requestTimeout: REQUEST_TIMEOUT_MS,
   throwOnRequestTimeout: true,
-  /** Silence on the socket, e.g. a body that stops halfway. */
+  /**
+   * Silence on the socket, e.g. a body that stops halfway. A body that keeps dripping a byte at a time faster
+   * than this is bounded by nothing here: only the run's time budget ends it.
+   */
   socketTimeout: REQUEST_TIMEOUT_MS,
 } as const;
 

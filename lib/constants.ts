@@ -93,9 +93,23 @@ export const WRITE_MIN_REMAINING_MS = REQUEST_TIMEOUT_MS;
  */
 export const PUT_PARAMETER_MAX_ATTEMPTS = SDK_MAX_ATTEMPTS;
 
+/**
+ * The longest a write's version re-read may take and still count: SSM has no compare-and-swap, so the window in
+ * which another writer's value can be overwritten runs from SSM answering the re-read to SSM applying the put. A
+ * re-read that took longer (a slow or retried request) is redone, at most FRESH_READ_ATTEMPTS times in all.
+ */
+export const FRESH_READ_MS = 500;
+export const FRESH_READ_ATTEMPTS = 3;
+
 /** First backoff of a write; doubled for each further attempt up to PUT_PARAMETER_BACKOFF_MAX_MS, full jitter. */
 export const PUT_PARAMETER_BACKOFF_MS = 200;
 export const PUT_PARAMETER_BACKOFF_MAX_MS = 2000;
+
+/**
+ * The longest task ARN accepted from an answer: partition, Region, account, `task/`, a cluster name of at most 255
+ * characters and a 32-character id come to about 350; anything longer is a malformed answer, not a task.
+ */
+export const TASK_ARN_MAX_CHARS = 400;
 
 /** How many items (message ids, ARNs, reasons) one log line or error message lists before it says "and N more". */
 export const LOG_LIST_MAX = 20;

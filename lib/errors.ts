@@ -55,6 +55,11 @@ export class InvocationEndedError extends Error {
   override name = 'InvocationEndedError';
 }
 
+/** The run had already ended (failed or finished) when a call of it was still in flight; the call was stopped. */
+export class RunEndedError extends Error {
+  override name = 'RunEndedError';
+}
+
 /** An AWS call failed while discovering tasks; the peer set was not published. */
 export class DiscoveryError extends Error {
   override name = 'DiscoveryError';
@@ -142,5 +147,33 @@ export class ConflictError extends PublishError {
       `(${version(readVersion)} when the run started, ${version(storedVersion)} now); another writer ` +
       '(the CLI with --write, a manual put or an overlapping run) published after this run read it. ' +
       'The stored value is kept; the next run starts from it';
+  }
+}
+
+/**
+ * The write went out, but SSM's new version shows that another writer stored a value between the write's re-read
+ * and its put (SSM has no compare-and-swap). The value stored now is this run's, and the other writer's, possibly
+ * from a newer discovery, was overwritten: the run fails, so that the invocation's retry or the next scheduled run
+ * discovers again and republishes.
+ */
+export class OverwriteRaceError extends ConflictError {
+  override name = 'OverwriteRaceError';
+
+  /**
+   * @param parameter - the parameter name
+   * @param readVersion - the version the write's re-read saw (undefined: the parameter did not exist)
+   * @param writtenVersion - the version SSM gave this run's put
+   */
+  constructor(
+    parameter: string,
+    readVersion: number | undefined,
+    readonly writtenVersion: number,
+  ) {
+    super(parameter, readVersion, writtenVersion);
+    this.message =
+      `ssm:PutParameter on ${parameter} raced another writer: the put stored version ${writtenVersion}, but the ` +
+      `re-read just before it saw ${readVersion === undefined ? 'no parameter' : `version ${readVersion}`}, so ` +
+      'another writer (the CLI with --write, a manual put) stored a value in between and this run wrote over it. ' +
+      "The stored value is this run's; the next run discovers again and republishes";
   }
 }

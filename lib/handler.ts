@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Clients } from './clients.js';
 import { accountOf, checkClusterAccount, type Config } from './config.js';
-import { DiscoveryError, PublishError } from './errors.js';
+import { DiscoveryError, OverwriteRaceError, PublishError } from './errors.js';
 import { boundedError, capList } from './logBounds.js';
 import { recordError, recordIgnored, recordReport } from './metrics.js';
 import { PathChooser } from './discover/index.js';
@@ -72,7 +72,12 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
     } catch (error) {
       recordError(metrics);
       const failedCall = error instanceof DiscoveryError || error instanceof PublishError ? error.api : undefined;
-      logger.error('reconcile failed; the parameter keeps its last value', { failedCall, error: boundedError(error) });
+      // After a raced write the parameter holds this run's value, not its last one: say so, so nobody trusts it.
+      const outcome =
+        error instanceof OverwriteRaceError
+          ? 'reconcile failed; its write raced another writer and the next run republishes'
+          : 'reconcile failed; the parameter keeps its last value';
+      logger.error(outcome, { failedCall, error: boundedError(error) });
       throw error;
     }
   };

@@ -1,5 +1,5 @@
 import { DEFAULT_RUN_BUDGET_MS, RUN_BUDGET_SHARE } from './constants.js';
-import { InvocationEndedError, RunDeadlineError } from './errors.js';
+import { InvocationEndedError, RunDeadlineError, RunEndedError } from './errors.js';
 
 /** AWS API name (`service:Operation`) -> HTTP requests made to it in one run, SDK retries included. */
 export type ApiCalls = Record<string, number>;
@@ -37,7 +37,7 @@ export const runBudget = (remainingMs?: number): number =>
 
 /**
  * Starts a run's scope: a deadline, and a signal aborted at that deadline or when the caller's signal aborts.
- * Call `end()` when the run is over, to release the timer.
+ * Call `end()` when the run is over: it releases the timer and aborts whatever the run still has in flight.
  *
  * @param options - the invocation's signal and remaining time
  */
@@ -62,6 +62,9 @@ export const startRun = (options: RunOptions = {}): RunScope & { end: () => void
     end: () => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onEnded);
+      // Calls still in flight when the run failed (the other DescribeTasks chunks, their SDK retries) stop here
+      // instead of running on into the frozen or the next invocation.
+      if (!controller.signal.aborted) controller.abort(new RunEndedError('the run had already ended'));
     },
   };
 };
@@ -109,7 +112,12 @@ export const awsCall = async <T>(
     outcome = error;
     if (scope.signal.aborted) {
       const reason = abortReason(scope);
-      const Kind = reason instanceof RunDeadlineError ? RunDeadlineError : InvocationEndedError;
+      const Kind =
+        reason instanceof RunDeadlineError
+          ? RunDeadlineError
+          : reason instanceof RunEndedError
+            ? RunEndedError
+            : InvocationEndedError;
       throw new Kind(`${reason.message} during this call`, { cause: error });
     }
     throw error;

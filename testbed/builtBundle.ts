@@ -60,6 +60,11 @@ export interface InvokeOptions {
   timeoutMs?: number;
   /** Kill the process this long after its start, answered or not (default 60 s). */
   killAfterMs?: number;
+  /**
+   * After the first reading of the remaining time (the handler's, for the run's budget), the invocation has only
+   * this long left: middy's early timeout, read next, then fires before the run's own budget runs out.
+   */
+  laterRemainingMs?: number;
 }
 
 /** An invocation under way: the handler's answer, and the end of the process (work may go on after the answer). */
@@ -111,12 +116,13 @@ export const startBuilt = (
   bundle: string,
   event: unknown,
   env: Record<string, string>,
-  { timeoutMs = 30_000, killAfterMs = 60_000 }: InvokeOptions = {},
+  { timeoutMs = 30_000, killAfterMs = 60_000, laterRemainingMs }: InvokeOptions = {},
 ): BuiltInvocation => {
   const eventFile = path.join(mkdtempSync(path.join(tmpdir(), 'ecs-peers-event-')), 'event.json');
   writeFileSync(eventFile, JSON.stringify(event));
   const started = performance.now();
-  const child = spawn(process.execPath, [INVOKER, bundle, `@${eventFile}`, String(timeoutMs)], {
+  const later = laterRemainingMs === undefined ? [] : [String(laterRemainingMs)];
+  const child = spawn(process.execPath, [INVOKER, bundle, `@${eventFile}`, String(timeoutMs), ...later], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_EC2_METADATA_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -109,7 +109,8 @@ export const CONFIG_CASES: FaultCase[] = [
     event: {
       Records: Array.from({ length: 10_000 }, (_, index) => ({
         eventSource: 'aws:sqs',
-        messageId: `message-${index.toString().padStart(5, '0')}-${'x'.repeat(8)}`,
+        // SQS message ids are UUIDs: 36 characters each.
+        messageId: `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`,
         body:
           index === 0
             ? JSON.stringify(taskEvent(`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`))

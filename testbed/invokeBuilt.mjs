@@ -10,6 +10,10 @@
 // the template's Timeout). After the answer the process lives on while the handler's work does, as an execution
 // environment does until its next invocation.
 //
+// LATER_MS (optional, after TIMEOUT_MS) moves the deadline earlier once the remaining time has been read once:
+// the handler reads it first (the run's budget), middy right after (its early timeout), so middy's timeout fires
+// before the run's own budget would, the way to show that middy's abort signal reaches the run.
+//
 // The handler's own log lines go to stdout as usual; the last line is `RESULT <json>` (the handler's return
 // value) or `FAILED <json>` (the error's name and message), and the exit code is 0 or 1.
 import { randomUUID } from 'node:crypto';
@@ -17,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [bundle, eventArgument = '{}', timeoutArgument = '30000'] = process.argv.slice(2);
+const [bundle, eventArgument = '{}', timeoutArgument = '30000', laterArgument] = process.argv.slice(2);
 const timeoutMs = Number(timeoutArgument);
 if (!bundle || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
   console.error("usage: node testbed/invokeBuilt.mjs BUNDLE.mjs ['EVENT JSON' | @EVENT_FILE] [TIMEOUT_MS]");
@@ -26,7 +30,15 @@ if (!bundle || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
 const eventJson = eventArgument.startsWith('@') ? readFileSync(eventArgument.slice(1), 'utf8') : eventArgument;
 
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'reconcile';
-const deadline = Date.now() + timeoutMs;
+let deadline = Date.now() + timeoutMs;
+const laterMs = laterArgument === undefined ? undefined : Number(laterArgument);
+let readings = 0;
+const remaining = () => {
+  readings += 1;
+  const left = Math.max(0, deadline - Date.now());
+  if (readings === 1 && laterMs !== undefined) deadline = Math.min(deadline, Date.now() + laterMs);
+  return left;
+};
 const context = {
   awsRequestId: randomUUID(),
   functionName,
@@ -36,7 +48,7 @@ const context = {
   logGroupName: `/aws/lambda/${functionName}`,
   logStreamName: 'local',
   callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  getRemainingTimeInMillis: remaining,
   done: () => {},
   fail: () => {},
   succeed: () => {},

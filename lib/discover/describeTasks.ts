@@ -63,7 +63,7 @@ const accountFor = (
   // A task neither described nor reported failed would silently shrink the set: that is a partial discovery.
   const unanswered = input.tasks.filter((arn) => !answered.has(arn));
   if (unanswered.length > 0) {
-    throw new InvalidResponseError(`no answer for ${unanswered.length} task(s), e.g. ${unanswered[0]}`);
+    throw new InvalidResponseError(`no answer for ${unanswered.length} task(s), e.g. ${capText(unanswered[0]!, 200)}`);
   }
   return missing;
 };

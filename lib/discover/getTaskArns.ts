@@ -1,7 +1,7 @@
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
-import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE } from '../constants.js';
+import { GET_RESOURCES_MAX_PAGES, GET_RESOURCES_PAGE_SIZE, TASK_ARN_MAX_CHARS } from '../constants.js';
 import { DiscoveryError, describeError, InvalidResponseError, PageLimitError } from '../errors.js';
 import { awsCall, type RunScope } from '../runScope.js';
 
@@ -10,7 +10,9 @@ const API = 'tag:GetResources';
 // Every page carries its list (empty on a short page); a page without one is not "the last page".
 const page = z.object({
   ResourceTagMappingList: z.array(
-    z.object({ ResourceARN: z.string().check(z.regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./)) }),
+    z.object({
+      ResourceARN: z.string().check(z.maxLength(TASK_ARN_MAX_CHARS), z.regex(/^arn:[\w-]+:ecs:[\w-]+:\d{12}:task\/./)),
+    }),
   ),
   PaginationToken: z.optional(z.string()),
 });

@@ -1,6 +1,6 @@
 import { LOG_LIST_MAX } from '../constants.js';
 import { ConfigError } from '../errors.js';
-import { listSample } from '../logBounds.js';
+import { capText, listSample } from '../logBounds.js';
 
 /**
  * The cluster name a task ARN names. New-format ARNs (`...:task/CLUSTER/ID`) carry it; old-format ones
@@ -29,7 +29,7 @@ export const groupByCluster = (taskArns: readonly string[], cluster?: string): M
   const unplaced: string[] = [];
   for (const arn of taskArns) {
     const name = clusterOfTask(arn) ?? cluster;
-    if (name === undefined) unplaced.push(arn);
+    if (name === undefined) unplaced.push(capText(arn, 200));
     else if (cluster === undefined || name === cluster) {
       const group = groups.get(name);
       if (group) group.push(arn);

@@ -1,7 +1,7 @@
 import type { Task } from '@aws-sdk/client-ecs';
 import { LOG_LIST_MAX } from '../constants.js';
 import { TaskAddressError } from '../errors.js';
-import { listSample } from '../logBounds.js';
+import { capText, listSample } from '../logBounds.js';
 import { isIpv4 } from '../peerSet/index.js';
 
 /** Why a described task is not a peer. */
@@ -74,7 +74,7 @@ export const peersOf = (
     const verdict = taskPeer(task);
     if ('ip' in verdict) addresses.push(verdict.ip);
     else if ('skip' in verdict) skipped[verdict.skip] = (skipped[verdict.skip] ?? 0) + 1;
-    else unaddressable.push(`${task.taskArn} (${verdict.unaddressable})`);
+    else unaddressable.push(`${capText(task.taskArn ?? '?', 200)} (${verdict.unaddressable})`);
   }
   if (unaddressable.length > 0) {
     throw new TaskAddressError(

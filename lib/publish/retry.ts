@@ -1,4 +1,4 @@
-import { InvocationEndedError, RunDeadlineError } from '../errors.js';
+import { InvocationEndedError, RunDeadlineError, RunEndedError } from '../errors.js';
 
 // What the SDK's standard retry treats as transient or throttling (@smithy retry classification), for the one
 // call the reconciler retries itself.
@@ -21,7 +21,9 @@ const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDO
  * @param error - what the attempt threw
  */
 export const isRetryable = (error: unknown): boolean => {
-  if (error instanceof RunDeadlineError || error instanceof InvocationEndedError) return false;
+  if (error instanceof RunDeadlineError || error instanceof InvocationEndedError || error instanceof RunEndedError) {
+    return false;
+  }
   if (!(error instanceof Error)) return false;
   const { code, $metadata, $retryable } = error as Error & {
     code?: string;

@@ -1,5 +1,6 @@
 import {
   GetParameterCommand,
+  ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
   type ParameterTier,
@@ -8,12 +9,14 @@ import {
 import * as z from 'zod/mini';
 import { checkAnswer } from '../answer.js';
 import {
+  FRESH_READ_ATTEMPTS,
+  FRESH_READ_MS,
   PUT_PARAMETER_BACKOFF_MAX_MS,
   PUT_PARAMETER_BACKOFF_MS,
   PUT_PARAMETER_MAX_ATTEMPTS,
   WRITE_MIN_REMAINING_MS,
 } from '../constants.js';
-import { ConflictError, InvalidResponseError, PublishError, RunDeadlineError } from '../errors.js';
+import { ConflictError, InvalidResponseError, OverwriteRaceError, PublishError, RunDeadlineError } from '../errors.js';
 import { abortReason, awsCall, pause, type RunScope } from '../runScope.js';
 import { isRetryable, withoutSdkRetries } from './retry.js';
 
@@ -69,19 +72,45 @@ const requireTimeToWrite = (scope: RunScope, name: string): void => {
   }
 };
 
+/**
+ * The version re-read before a write: a read slower than FRESH_READ_MS is redone (FRESH_READ_ATTEMPTS in all),
+ * as its answer may be that much older than the put that follows it.
+ */
+const freshRead = async (client: SSMClient, name: string, scope: RunScope): Promise<StoredValue | undefined> => {
+  for (let read = 1; ; read += 1) {
+    const started = scope.now();
+    const stored = await readParameter(client, name, scope);
+    if (scope.now() - started <= FRESH_READ_MS || read >= FRESH_READ_ATTEMPTS) return stored;
+  }
+};
+
+/** Whether a failed put attempt may still have been stored: only a 4xx answer says for sure that it was not. */
+const mayHaveLanded = (error: unknown): boolean => {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  return !(status >= 400 && status < 500);
+};
+
 /** Full-jitter exponential backoff before write attempt `attempt + 1`. */
 const backoff = (attempt: number): number =>
   Math.random() * Math.min(PUT_PARAMETER_BACKOFF_MAX_MS, PUT_PARAMETER_BACKOFF_MS * 2 ** (attempt - 1));
 
 /**
  * Overwrites the parameter with a new value, in the tier the value needs, unless someone else changed it since
- * the run read it. Immediately before each attempt the stored version is read again: a different version means
- * someone published after this run's read, and their value (a newer discovery, or the operator's) is kept. The
- * write is retried here, not by the SDK, so that no attempt goes out without that re-read; throttling,
+ * the run read it. SSM has no compare-and-swap, so the guard is built from what it has:
+ * - Immediately before each attempt the stored version is read again (redone when slower than FRESH_READ_MS): a
+ *   different version means someone published after this run's read, and their value is kept (ConflictError).
+ * - A parameter that did not exist is created with `Overwrite: false`, which SSM refuses atomically when someone
+ *   created it meanwhile (ParameterAlreadyExists): the next re-read tells whether that was an earlier attempt of
+ *   ours or another writer.
+ * - SSM's answer is checked: a version above the re-read one plus one means another writer stored a value between
+ *   the re-read and the put, and this run overwrote it (OverwriteRaceError, so that a fresh run republishes),
+ *   unless an earlier attempt of ours, cut off by a timeout, may account for the extra version.
+ * What remains: a write by someone else that lands inside that short window (the re-read's answer to the put's
+ * arrival) is overwritten, then reported. Reserved concurrency 1 and the run's deadline keep the function's own
+ * runs apart, so the other writer can only be the CLI's `--write` or a manual put.
+ * The write is retried here, not by the SDK, so that no attempt goes out without the re-read; throttling,
  * TooManyUpdates, 5xx, timeouts and resets are retried with backoff. An attempt whose answer was lost after SSM
- * stored it shows up in the re-read as our own value, and counts as written. SSM has no conditional put, so a
- * write racing that re-read by milliseconds can still win; reserved concurrency 1 and the run's deadline keep the
- * function's own runs apart, and this check covers the CLI and manual puts.
+ * stored it shows up in the re-read as our own value, and counts as written.
  *
  * @param client - SSM client
  * @param name - parameter name
@@ -91,8 +120,9 @@ const backoff = (attempt: number): number =>
  * @param scope - the run's scope (signal, deadline, call counters)
  * @param guard - a further check before each attempt (a part's write checks that the main parameter is unchanged)
  * @returns the parameter's new version
- * @throws ConflictError when the parameter changed since the run read it; PublishError when the write fails,
- *   its answer has no Version, or too little of the run's time is left to write
+ * @throws ConflictError when the parameter changed since the run read it; OverwriteRaceError when another writer's
+ *   value landed between the re-read and the put; PublishError when the write fails, its answer has no Version,
+ *   or too little of the run's time is left to write
  */
 export const writeParameter = async (
   client: SSMClient,
@@ -103,17 +133,24 @@ export const writeParameter = async (
   scope: RunScope,
   guard?: () => Promise<void>,
 ): Promise<number> => {
+  let ownMayHaveLanded = false;
   for (let attempt = 1; ; attempt += 1) {
-    const stored = await readParameter(client, name, scope);
+    await guard?.();
+    const stored = await freshRead(client, name, scope);
     if (stored?.version !== readVersion) {
       if (stored?.value === value) return stored.version; // an earlier attempt of ours (or an equal set) was stored
       throw new ConflictError(name, readVersion, stored?.version);
     }
-    await guard?.();
     requireTimeToWrite(scope, name);
     try {
       const command = withoutSdkRetries(
-        new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier: tier, Overwrite: true }),
+        new PutParameterCommand({
+          Name: name,
+          Value: value,
+          Type: 'String',
+          Tier: tier,
+          Overwrite: readVersion !== undefined,
+        }),
       );
       const answer = await awsCall(scope, 'ssm:PutParameter', (abortSignal) => client.send(command, { abortSignal }));
       const written = checkAnswer(putAnswer, answer, name).Version!;
@@ -122,11 +159,16 @@ export const writeParameter = async (
           `invalid answer (${name}): Version ${written} is not above the version ${readVersion ?? 0} read before the write`,
         );
       }
+      if (written > (readVersion ?? 0) + 1 && !ownMayHaveLanded) throw new OverwriteRaceError(name, readVersion, written);
       return written;
     } catch (error) {
+      if (error instanceof OverwriteRaceError) throw error;
+      // Someone created the parameter after the re-read: the next re-read says who (our own late attempt or not).
+      if (error instanceof ParameterAlreadyExists && attempt < PUT_PARAMETER_MAX_ATTEMPTS) continue;
       if (!isRetryable(error) || attempt >= PUT_PARAMETER_MAX_ATTEMPTS) {
         throw new PublishError('ssm:PutParameter', name, { cause: error });
       }
+      ownMayHaveLanded ||= mayHaveLanded(error);
       await pause(scope, backoff(attempt)).catch((reason: unknown) => {
         throw new PublishError('ssm:PutParameter', name, { cause: reason });
       });

@@ -6,7 +6,7 @@ import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient 
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { jest } from '@jest/globals';
-import { ConfigError, TriggerError } from '../../lib/errors.js';
+import { ConfigError, OverwriteRaceError, TriggerError } from '../../lib/errors.js';
 import { createHandler } from '../../lib/handler.js';
 import { METRIC } from '../../lib/metrics.js';
 import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
@@ -126,6 +126,18 @@ describe('the reconcile handler', () => {
       expect.objectContaining({ failedCall: 'ecs:DescribeTasks' }),
     );
     expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('logs a write that raced another writer as such, not as a kept value', async () => {
+    const { handler, logs } = setup();
+    const stored = { Name: '/ecs-peers/shop', Value: '{"version":1,"nodes":[]}', Version: 4 };
+    ssm.on(GetParameterCommand).resolves({ Parameter: stored });
+    ssm.on(PutParameterCommand).resolves({ Version: 6 }); // version 5 was another writer's
+    await expect(handler({}, context)).rejects.toThrow(OverwriteRaceError);
+    expect(logs.error).toHaveBeenCalledWith(
+      'reconcile failed; its write raced another writer and the next run republishes',
+      expect.objectContaining({ failedCall: 'ssm:PutParameter' }),
+    );
   });
 
   it('ignores a task event of a same-named cluster in another account, without any AWS call', async () => {

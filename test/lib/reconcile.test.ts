@@ -50,7 +50,7 @@ describe('reconcile against stubbed AWS', () => {
     expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input).toMatchObject({
       Name: '/ecs-peers/shop',
       Value: encodePeerSet(nodesOf(tasks)),
-      Overwrite: true,
+      Overwrite: false, // the parameter did not exist: SSM refuses atomically if someone created it meanwhile
       Type: 'String',
     });
   });
