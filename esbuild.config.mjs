@@ -1,6 +1,7 @@
 // Bundles each Lambda entry point in functions/ into dist/<name>/index.mjs.
 // `npm run build` and `sam build` (BuildMethod: makefile) both run this file, so they ship the same bytes.
 import { build } from 'esbuild';
+import { BUNDLE_OPTIONS } from './esbuild.options.mjs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,22 +27,13 @@ for (const [name, { entry, lambda }] of Object.entries(bundles)) {
   const result = await build({
     entryPoints: [path.join(root, entry)],
     outfile: path.join(outdir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    legalComments: 'none',
+    ...BUNDLE_OPTIONS,
     metafile: true,
-    mainFields: ['module', 'main'],
     ...(lambda ? { alias: lambdaOnly } : {}),
     // Some CommonJS dependencies call require() on Node built-ins; give the ESM bundle a require.
     banner: {
       js: "import { createRequire as __ecsPeersCreateRequire } from 'node:module'; const require = __ecsPeersCreateRequire(import.meta.url);",
     },
-    logLevel: 'warning',
   });
   await writeFile(path.join(outRoot, `${name}.meta.json`), JSON.stringify(result.metafile));
 }

@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { BUNDLE_OPTIONS } from '../esbuild.options.mjs';
 import { assertNode22, buildBundle } from '../testbed/builtBundle.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -74,23 +75,24 @@ const minimum = path.join(minimumDir, 'index.mjs');
 await build({
   stdin: { contents: MINIMUM, resolveDir: ROOT, loader: 'js', sourcefile: 'minimum.mjs' },
   outfile: minimum,
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  minify: true,
-  sourcemap: true,
-  sourcesContent: false,
-  legalComments: 'none',
-  mainFields: ['module', 'main'],
-  logLevel: 'warning',
+  ...BUNDLE_OPTIONS,
 });
 const minimumCode = readFileSync(minimum);
 table(
   ['bundle', 'raw', 'gzip -9', 'limit'],
   [
-    ['dist/reconcile/index.mjs (the function)', kb(code.length), kb(gzipSync(code, { level: 9 }).length), `${kb(400 * 1024)} raw`],
-    ['the same 4 clients and 9 commands alone', kb(minimumCode.length), kb(gzipSync(minimumCode, { level: 9 }).length), ''],
+    [
+      'dist/reconcile/index.mjs (the function)',
+      kb(code.length),
+      kb(gzipSync(code, { level: 9 }).length),
+      `${kb(400 * 1024)} raw`,
+    ],
+    [
+      'the same 4 clients and 9 commands alone',
+      kb(minimumCode.length),
+      kb(gzipSync(minimumCode, { level: 9 }).length),
+      '',
+    ],
   ],
 );
 
@@ -167,9 +169,24 @@ console.log(`import time, side by side: ${runs} pairs of fresh processes (NODE_O
 table(
   ['bundle', 'import median', 'p90', 'ratio to the floor'],
   [
-    ['dist/reconcile/index.mjs', `${oursMedian.toFixed(1)} ms`, `${quantile(pairs.map((p) => p.ours), 0.9).toFixed(1)} ms`,
-      `${(oursMedian / floorMedian).toFixed(2)} (limit 1.10)`],
-    ['4 clients + 9 commands alone', `${floorMedian.toFixed(1)} ms`, `${quantile(pairs.map((p) => p.floor), 0.9).toFixed(1)} ms`, '1.00'],
+    [
+      'dist/reconcile/index.mjs',
+      `${oursMedian.toFixed(1)} ms`,
+      `${quantile(
+        pairs.map((p) => p.ours),
+        0.9,
+      ).toFixed(1)} ms`,
+      `${(oursMedian / floorMedian).toFixed(2)} (limit 1.10)`,
+    ],
+    [
+      '4 clients + 9 commands alone',
+      `${floorMedian.toFixed(1)} ms`,
+      `${quantile(
+        pairs.map((p) => p.floor),
+        0.9,
+      ).toFixed(1)} ms`,
+      '1.00',
+    ],
   ],
 );
 const imports = await measure(importScript);
