@@ -1,105 +1,62 @@
 /**
- * The built bundle under IAM enforcement, on moto server: the template role's actions are enough for a real run,
- * and each action the code calls is needed (without it the run fails with AccessDenied and the parameter keeps
- * its last value).
+ * The built bundle under IAM enforcement, on moto server, with the SSM store: the template role's actions are
+ * enough for a real run on either discovery path (the Tagging API; ListTasks with DISCOVERY_PATH=listTasks), and
+ * each action the code calls is needed (without it the run fails with HTTP 403 naming the call, and the parameter
+ * keeps its last value). The nodes' managed policy reads the parameter and cannot write it.
  *
- * moto with INITIAL_NO_AUTH_ACTION_COUNT checks SigV4 signatures against its own IAM users and evaluates their
- * policies for the action only: the users here get the role's actions with Resource "*" and no conditions.
- * Resource scoping (this parameter, this cluster) is proven by the IAM simulator in policy.test.ts instead.
+ * How moto enforces IAM, and what it cannot show (resource scoping): testbed/motoIam.ts.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
 import { seedEstate, type Estate, type TaskGroup } from '../../testbed/seedEstate.js';
-import { startMoto, type MotoServer } from '../../testbed/motoServer.js';
+import type { MotoServer } from '../../testbed/motoServer.js';
 import { assertNode22, buildBundle, invokeBuilt, type BuiltRun } from '../../testbed/builtBundle.js';
-import { loadTemplate, resolveStack } from '../../testbed/cfnTemplate.js';
+import {
+  iamStack,
+  rawAnswers,
+  readerActions,
+  refusal,
+  roleActions,
+  stackFunctionEnv,
+  startIamMoto,
+  without,
+  withoutEach,
+  type Key,
+} from '../../testbed/motoIam.js';
 
-const REGION = 'us-east-1';
 const PARAMETER = '/ecs-peers/shop';
 const CLUSTER = 'shop-prod';
 const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
-/** Enough tagged tasks to stop one per denied run and still have peers. */
+/** Enough tagged tasks to stop one per denied or changed run and still have peers. */
 const ESTATE: TaskGroup[] = [
-  { cluster: CLUSTER, count: 8, tags: { app: 'shop', env: 'prod' }, stopped: 1 },
+  { cluster: CLUSTER, count: 12, tags: { app: 'shop', env: 'prod' }, stopped: 1 },
   { cluster: CLUSTER, count: 2, tags: { app: 'billing', env: 'prod' } },
   { cluster: 'shop-canary', count: 2, tags: { app: 'shop', env: 'prod' } },
 ];
 
-// The role's statements as the test stack resolves them.
-const stack = resolveStack(loadTemplate(), {
-  accountId: '123456789012',
-  region: REGION,
-  partition: 'aws',
-  stackName: 'shop-peers',
-  parameters: {
-    ClusterName: CLUSTER,
-    TaskTags: '{"app":"shop","env":"prod"}',
-    NodeBasename: 'shop',
-    PeersParameterName: PARAMETER,
-  },
+// The role's statements as the test stack resolves them (PeerStore defaults to ssm).
+const stack = iamStack({
+  ClusterName: CLUSTER,
+  TaskTags: '{"app":"shop","env":"prod"}',
+  NodeBasename: 'shop',
+  PeersParameterName: PARAMETER,
 });
-const roleActions = stack
-  .properties<{ Policies: { PolicyDocument: { Statement: { Action: string | string[] }[] } }[] }>('ReconcileRole')
-  .Policies.flatMap(({ PolicyDocument }) => PolicyDocument.Statement)
-  .flatMap(({ Action }) => (Array.isArray(Action) ? Action : [Action]));
+const role = roleActions(stack);
 const CODE_ACTIONS = ['tag:GetResources', 'ecs:DescribeTasks', 'ssm:GetParameter', 'ssm:PutParameter'];
-
-/**
- * moto names an action after the request's SigV4 signing name, which for the Resource Groups Tagging API is
- * `tagging`, where IAM says `tag`.
- */
-const motoAction = (action: string) => action.replace(/^tag:/, 'tagging:');
+/** What the ListTasks path calls instead of tag:GetResources. */
+const LIST_TASKS_ACTIONS = ['ecs:ListTasks', 'ecs:DescribeTasks'];
+const listTasksPath = { DISCOVERY_PATH: 'listTasks' };
 
 /** Users created while moto still lets requests through unsigned; every later request is authenticated. */
 const USERS: Record<string, string[]> = {
   admin: ['*'],
-  reconciler: roleActions,
-  ...Object.fromEntries(
-    CODE_ACTIONS.map((action) => [`without-${action.replace(':', '-')}`, roleActions.filter((a) => a !== action)]),
-  ),
-};
-const SETUP_REQUESTS = Object.keys(USERS).length * 3;
-
-interface Key {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
-/** An IAM Query API call before authentication starts (the Authorization header only routes it to IAM). */
-const unsignedIam = async (endpoint: string, params: Record<string, string>): Promise<string> => {
-  const response = await fetch(`${endpoint}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization:
-        'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
-    },
-    body: new URLSearchParams({ ...params, Version: '2010-05-08' }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`IAM ${params.Action} answered HTTP ${response.status}: ${text}`);
-  return text;
-};
-
-const createUser = async (endpoint: string, name: string, actions: string[]): Promise<Key> => {
-  await unsignedIam(endpoint, { Action: 'CreateUser', UserName: name });
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: actions.map(motoAction), Resource: '*' }],
-  };
-  await unsignedIam(endpoint, {
-    Action: 'PutUserPolicy',
-    UserName: name,
-    PolicyName: 'policy',
-    PolicyDocument: JSON.stringify(policy),
-  });
-  const created = await unsignedIam(endpoint, { Action: 'CreateAccessKey', UserName: name });
-  const field = (tag: string) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(created)?.[1] ?? '';
-  return { accessKeyId: field('AccessKeyId'), secretAccessKey: field('SecretAccessKey') };
+  reconciler: role,
+  reader: readerActions(stack),
+  ...withoutEach(role, [...new Set([...CODE_ACTIONS, ...LIST_TASKS_ACTIONS])]),
 };
 
 let moto: MotoServer;
@@ -108,27 +65,35 @@ let keys: Record<string, Key>;
 let estate: Estate;
 let ssm: SSMClient;
 
-const functionEnv = (key: Key): Record<string, string> => ({
-  AWS_ENDPOINT_URL: moto.endpoint,
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: key.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
-  ...(stack.properties('ReconcileFunction').Environment.Variables as Record<string, string>),
-  POWERTOOLS_METRICS_DISABLED: 'true',
-});
-const invokeAs = (user: string): Promise<BuiltRun> => invokeBuilt(bundle, scheduled, functionEnv(keys[user]!));
+const functionEnv = (key: Key, overrides?: Record<string, string>) =>
+  stackFunctionEnv(stack, moto.endpoint, key, overrides);
+const invokeAs = (user: string, overrides?: Record<string, string>): Promise<BuiltRun> =>
+  invokeBuilt(bundle, scheduled, functionEnv(keys[user]!, overrides));
 const storedValue = async () => (await ssm.send(new GetParameterCommand({ Name: PARAMETER }))).Parameter?.Value;
 const expectedNodes = () => estate.peers(CLUSTER, { app: 'shop', env: 'prod' });
+/** A changed estate, so that a successful run would have to write. */
+const stopOnePeer = async () => {
+  const running = estate.tasks.find((task) => task.running && task.cluster === CLUSTER && task.tags.app === 'shop');
+  await estate.stop(running!);
+};
+/** A run without `action`, on a changed estate, fails with HTTP 403 naming the call, and writes nothing. */
+const expectRefused = async (action: string, overrides?: Record<string, string>) => {
+  const before = await storedValue();
+  await stopOnePeer();
+  const run = await invokeAs(without(action), overrides);
+  expect(refusal(run)).toEqual({ status: 403, failedCall: action, answered: false });
+  expect(await storedValue()).toBe(before);
+};
+const clientAs = (user: string) =>
+  new SSMClient({ endpoint: moto.endpoint, region: stack.context.region, credentials: keys[user]!, maxAttempts: 1 });
 
 beforeAll(async () => {
   assertNode22();
   bundle = await buildBundle();
-  moto = await startMoto({ INITIAL_NO_AUTH_ACTION_COUNT: String(SETUP_REQUESTS) });
-  keys = {};
-  for (const [name, actions] of Object.entries(USERS)) keys[name] = await createUser(moto.endpoint, name, actions);
+  ({ moto, keys } = await startIamMoto(USERS));
 
   // From here on every request is signed and authorized; the estate is seeded as the admin.
-  const admin = { endpoint: moto.endpoint, region: REGION, credentials: keys.admin! };
+  const admin = { endpoint: moto.endpoint, region: stack.context.region, credentials: keys.admin! };
   ssm = new SSMClient(admin);
   estate = await seedEstate(new ECSClient(admin), new EC2Client(admin), ESTATE);
   // What the stack creates (template.yaml PeersParameter).
@@ -164,49 +129,18 @@ describe('the built bundle with the template role permissions, under moto IAM en
     const run = await invokeAs('reconciler');
     expect(run.failure).toBeUndefined();
     expect(run.result).toMatchObject({ trigger: 'schedule', written: true, nodes: expectedNodes() });
+    expect(run.result!.tasks.discovery).toBe('tagging');
     expect(run.result!.nodes.length).toBeGreaterThan(0);
     expect(await storedValue()).toBe(encodePeerSet(expectedNodes()));
   });
 
-  it.each(CODE_ACTIONS)(
-    'fails with AccessDenied without %s, and the parameter keeps its last value',
-    async (action) => {
-      const before = await storedValue();
-      // A changed estate, so that a successful run would have to write.
-      const running = estate.tasks.find((task) => task.running && task.cluster === CLUSTER && task.tags.app === 'shop');
-      await estate.stop(running!);
-
-      const run = await invokeAs(`without-${action.replace(':', '-')}`);
-      expect(run.result).toBeUndefined();
-      // moto's XML AccessDenied body is unreadable to the JSON-protocol SDK (see the next test), so the proof is the
-      // HTTP 403 of the failed call and which call it was.
-      expect(run.failure).toMatchObject({ cause: { httpStatusCode: 403 } });
-      expect(run.logs.find((line) => line.level === 'ERROR')).toMatchObject({ failedCall: action });
-      expect(await storedValue()).toBe(before);
-    },
+  it.each(CODE_ACTIONS)('fails with AccessDenied without %s, and the parameter keeps its last value', (action) =>
+    expectRefused(action),
   );
 
   it('gets AccessDenied from moto for the missing action (moto answers it in XML, which the JSON SDK cannot parse)', async () => {
-    const client = new SSMClient({
-      endpoint: moto.endpoint,
-      region: REGION,
-      credentials: keys['without-ssm-PutParameter']!,
-      maxAttempts: 1,
-    });
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const { response } = (await next(args)) as {
-          response: { statusCode: number; body: AsyncIterable<Uint8Array> };
-        };
-        const chunks: Buffer[] = [];
-        for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
-        throw Object.assign(new Error('raw answer'), {
-          statusCode: response.statusCode,
-          body: Buffer.concat(chunks).toString(),
-        });
-      },
-      { step: 'deserialize', priority: 'low' },
-    );
+    const client = clientAs(without('ssm:PutParameter'));
+    rawAnswers(client);
     const answer = await client
       .send(new PutParameterCommand({ Name: PARAMETER, Value: '{}', Type: 'String', Overwrite: true }))
       .catch((error: unknown) => error);
@@ -218,5 +152,64 @@ describe('the built bundle with the template role permissions, under moto IAM en
     const run = await invokeAs('reconciler');
     expect(run.result).toMatchObject({ written: true, nodes: expectedNodes() });
     expect(await storedValue()).toBe(encodePeerSet(expectedNodes()));
+  });
+});
+
+describe('the ListTasks path (DISCOVERY_PATH=listTasks) under moto IAM enforcement', () => {
+  it('publishes the peer set with exactly the role actions, through ListTasks', async () => {
+    await stopOnePeer();
+    const run = await invokeAs('reconciler', listTasksPath);
+    expect(run.failure).toBeUndefined();
+    expect(run.result).toMatchObject({ written: true, nodes: expectedNodes() });
+    // Not a fallback on the Tagging API: ListTasks and DescribeTasks (include TAGS) found the peers.
+    expect(run.result!.tasks).toMatchObject({ discovery: 'listTasks' });
+    expect(run.result!.tasks.fallback).toBeUndefined();
+    expect(await storedValue()).toBe(encodePeerSet(expectedNodes()));
+  });
+
+  it.each(LIST_TASKS_ACTIONS)('fails with AccessDenied without %s, and the parameter keeps its last value', (action) =>
+    expectRefused(action, listTasksPath),
+  );
+
+  it('does not need tag:GetResources', async () => {
+    await stopOnePeer();
+    const run = await invokeAs(without('tag:GetResources'), listTasksPath);
+    expect(run.failure).toBeUndefined();
+    expect(run.result).toMatchObject({ written: true, nodes: expectedNodes(), tasks: { discovery: 'listTasks' } });
+    expect(await storedValue()).toBe(encodePeerSet(expectedNodes()));
+  });
+});
+
+describe('the nodes’ managed policy (template.yaml PeersReaderPolicy) under moto IAM enforcement', () => {
+  it('holds only the SSM reads', () => {
+    expect([...USERS.reader!].sort()).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
+  });
+
+  it('reads the peer set with GetParameter and GetParameters', async () => {
+    const client = clientAs('reader');
+    const one = await client.send(new GetParameterCommand({ Name: PARAMETER }));
+    expect(one.Parameter?.Value).toBe(encodePeerSet(expectedNodes()));
+    const many = await client.send(new GetParametersCommand({ Names: [PARAMETER, `${PARAMETER}/part/0`] }));
+    expect(many.Parameters?.map((parameter) => parameter.Value)).toEqual([encodePeerSet(expectedNodes())]);
+    expect(many.InvalidParameters).toEqual([`${PARAMETER}/part/0`]);
+  });
+
+  it('cannot write the peer set: PutParameter is refused with AccessDenied and the value stays', async () => {
+    const before = await storedValue();
+    const client = clientAs('reader');
+    rawAnswers(client);
+    const answer = await client
+      .send(
+        new PutParameterCommand({
+          Name: PARAMETER,
+          Value: '{"version":1,"nodes":[]}',
+          Type: 'String',
+          Overwrite: true,
+        }),
+      )
+      .catch((error: unknown) => error);
+    expect(answer).toMatchObject({ statusCode: 403, body: expect.stringContaining('<Code>AccessDenied</Code>') });
+    expect((answer as { body: string }).body).toContain('is not authorized to perform: ssm:PutParameter');
+    expect(await storedValue()).toBe(before);
   });
 });
