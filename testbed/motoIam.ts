@@ -7,7 +7,10 @@
  * action only: the users get the policies' actions with Resource "*" and no conditions. Resource scoping (this
  * parameter, this cluster, this service) is proven by the IAM simulator in policy.test.ts and peerStore.test.ts.
  */
-import type { BuiltRun } from './builtBundle.js';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { assertNode22, buildBundle, type BuiltRun } from './builtBundle.js';
 import { loadTemplate, resolveStack, type ResolvedStack } from './cfnTemplate.js';
 import { startMoto, type MotoServer } from './motoServer.js';
 
@@ -135,6 +138,41 @@ export const startIamMoto = async (users: Record<string, readonly string[]>): Pr
     await moto.stop();
     throw error;
   }
+};
+
+/** What an IAM suite runs: moto under IAM enforcement, its users' keys, and a bundle built for the suite. */
+export interface IamBed extends IamMoto {
+  /** The built reconciler, `<tmp>/reconcile/index.mjs`. */
+  bundle: string;
+  /** Stops moto and removes the bundle. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Builds the bundle (refusing a Node.js other than the Lambda runtime's) and starts moto with the users.
+ *
+ * @param users - user name -> the actions its policy allows (IAM names, `*` for all)
+ */
+export const startIamBed = async (users: Record<string, readonly string[]>): Promise<IamBed> => {
+  assertNode22();
+  const bundle = await buildBundle();
+  const removeBundle = () => rm(path.dirname(path.dirname(bundle)), { recursive: true, force: true });
+  const started = await startIamMoto(users).catch(async (error: unknown) => {
+    await removeBundle();
+    throw error;
+  });
+  return { ...started, bundle, stop: async () => void (await Promise.all([started.moto.stop(), removeBundle()])) };
+};
+
+/**
+ * Creates the peer set parameter as the stack does (template.yaml PeersParameter, with its initial value).
+ *
+ * @param ssm - an SSM client allowed to write it
+ * @param stack - the resolved stack (PeerStore ssm or both)
+ */
+export const createStackParameter = async (ssm: SSMClient, stack: ResolvedStack): Promise<void> => {
+  const { Name, Value, Type, Tier } = stack.properties('PeersParameter');
+  await ssm.send(new PutParameterCommand({ Name, Value, Type, Tier }));
 };
 
 /**

@@ -6,25 +6,24 @@
  *
  * How moto enforces IAM, and what it cannot show (resource scoping): testbed/motoIam.ts.
  */
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { encodePeerSet } from '../../lib/peerSet/index.js';
 import { seedEstate, type Estate, type TaskGroup } from '../../testbed/seedEstate.js';
-import type { MotoServer } from '../../testbed/motoServer.js';
-import { assertNode22, buildBundle, invokeBuilt, type BuiltRun } from '../../testbed/builtBundle.js';
+import { invokeBuilt, type BuiltRun } from '../../testbed/builtBundle.js';
 import {
+  createStackParameter,
   iamStack,
   rawAnswers,
   readerActions,
   refusal,
   roleActions,
   stackFunctionEnv,
-  startIamMoto,
+  startIamBed,
   without,
   withoutEach,
+  type IamBed,
   type Key,
 } from '../../testbed/motoIam.js';
 
@@ -59,16 +58,14 @@ const USERS: Record<string, string[]> = {
   ...withoutEach(role, [...new Set([...CODE_ACTIONS, ...LIST_TASKS_ACTIONS])]),
 };
 
-let moto: MotoServer;
-let bundle: string;
-let keys: Record<string, Key>;
+let bed: IamBed;
 let estate: Estate;
 let ssm: SSMClient;
 
 const functionEnv = (key: Key, overrides?: Record<string, string>) =>
-  stackFunctionEnv(stack, moto.endpoint, key, overrides);
+  stackFunctionEnv(stack, bed.moto.endpoint, key, overrides);
 const invokeAs = (user: string, overrides?: Record<string, string>): Promise<BuiltRun> =>
-  invokeBuilt(bundle, scheduled, functionEnv(keys[user]!, overrides));
+  invokeBuilt(bed.bundle, scheduled, functionEnv(bed.keys[user]!, overrides));
 const storedValue = async () => (await ssm.send(new GetParameterCommand({ Name: PARAMETER }))).Parameter?.Value;
 const expectedNodes = () => estate.peers(CLUSTER, { app: 'shop', env: 'prod' });
 /** A changed estate, so that a successful run would have to write. */
@@ -85,41 +82,36 @@ const expectRefused = async (action: string, overrides?: Record<string, string>)
   expect(await storedValue()).toBe(before);
 };
 const clientAs = (user: string) =>
-  new SSMClient({ endpoint: moto.endpoint, region: stack.context.region, credentials: keys[user]!, maxAttempts: 1 });
+  new SSMClient({
+    endpoint: bed.moto.endpoint,
+    region: stack.context.region,
+    credentials: bed.keys[user]!,
+    maxAttempts: 1,
+  });
 
 beforeAll(async () => {
-  assertNode22();
-  bundle = await buildBundle();
-  ({ moto, keys } = await startIamMoto(USERS));
-
+  bed = await startIamBed(USERS);
   // From here on every request is signed and authorized; the estate is seeded as the admin.
-  const admin = { endpoint: moto.endpoint, region: stack.context.region, credentials: keys.admin! };
+  const admin = { endpoint: bed.moto.endpoint, region: stack.context.region, credentials: bed.keys.admin! };
   ssm = new SSMClient(admin);
   estate = await seedEstate(new ECSClient(admin), new EC2Client(admin), ESTATE);
-  // What the stack creates (template.yaml PeersParameter).
-  const initial = stack.properties('PeersParameter');
-  await ssm.send(
-    new PutParameterCommand({ Name: initial.Name, Value: initial.Value, Type: initial.Type, Tier: initial.Tier }),
-  );
+  await createStackParameter(ssm, stack);
 }, 120_000);
 
-afterAll(async () => {
-  await moto?.stop();
-  if (bundle) await rm(path.dirname(path.dirname(bundle)), { recursive: true, force: true });
-});
+afterAll(() => bed?.stop());
 
 describe('the built bundle with the template role permissions, under moto IAM enforcement', () => {
   it('really enforces: an unsigned request and a wrong secret are refused', async () => {
-    const unsigned = await fetch(`${moto.endpoint}/`, {
+    const unsigned = await fetch(`${bed.moto.endpoint}/`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameter' },
       body: JSON.stringify({ Name: PARAMETER }),
     });
     expect(unsigned.ok).toBe(false);
     const forged = await invokeBuilt(
-      bundle,
+      bed.bundle,
       scheduled,
-      functionEnv({ ...keys.reconciler!, secretAccessKey: 'not-the-secret' }),
+      functionEnv({ ...bed.keys.reconciler!, secretAccessKey: 'not-the-secret' }),
     );
     // A run's first call reads the parameter (the version its write is checked against), so that is what fails.
     expect(forged.failure).toMatchObject({ name: 'PublishError', cause: { httpStatusCode: 403 } });
