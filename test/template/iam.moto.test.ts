@@ -9,7 +9,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { encodePeerSet } from '../../lib/peerSet/index.js';
+import { encodePeerSet, encodeV2, partName } from '../../lib/peerSet/index.js';
 import { seedEstate, type Estate, type TaskGroup } from '../../testbed/seedEstate.js';
 import { invokeBuilt, type BuiltRun } from '../../testbed/builtBundle.js';
 import {
@@ -32,7 +32,7 @@ const CLUSTER = 'shop-prod';
 const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 /** Enough tagged tasks to stop one per denied or changed run and still have peers. */
 const ESTATE: TaskGroup[] = [
-  { cluster: CLUSTER, count: 12, tags: { app: 'shop', env: 'prod' }, stopped: 1 },
+  { cluster: CLUSTER, count: 14, tags: { app: 'shop', env: 'prod' }, stopped: 1 },
   { cluster: CLUSTER, count: 2, tags: { app: 'billing', env: 'prod' } },
   { cluster: 'shop-canary', count: 2, tags: { app: 'shop', env: 'prod' } },
 ];
@@ -49,13 +49,15 @@ const CODE_ACTIONS = ['tag:GetResources', 'ecs:DescribeTasks', 'ssm:GetParameter
 /** What the ListTasks path calls instead of tag:GetResources. */
 const LIST_TASKS_ACTIONS = ['ecs:ListTasks', 'ecs:DescribeTasks'];
 const listTasksPath = { DISCOVERY_PATH: 'listTasks' };
+/** What a run calls besides when the stored set is in the v2 form (a manifest and its parts). */
+const V2_ACTION = 'ssm:GetParameters';
 
 /** Users created while moto still lets requests through unsigned; every later request is authenticated. */
 const USERS: Record<string, string[]> = {
   admin: ['*'],
   reconciler: role,
   reader: readerActions(stack),
-  ...withoutEach(role, [...new Set([...CODE_ACTIONS, ...LIST_TASKS_ACTIONS])]),
+  ...withoutEach(role, [...new Set([...CODE_ACTIONS, ...LIST_TASKS_ACTIONS, V2_ACTION])]),
 };
 
 let bed: IamBed;
@@ -172,6 +174,32 @@ describe('the ListTasks path (DISCOVERY_PATH=listTasks) under moto IAM enforceme
   });
 });
 
+describe('a stored v2 set (manifest and parts) under moto IAM enforcement', () => {
+  /** The set as a run publishes it once it no longer fits one parameter: the parts first, then the manifest. */
+  const storeV2 = async () => {
+    const { main, parts } = encodeV2('shop', expectedNodes());
+    for (const [index, Value] of parts.entries()) {
+      await ssm.send(
+        new PutParameterCommand({ Name: partName(PARAMETER, index), Value, Type: 'String', Overwrite: true }),
+      );
+    }
+    await ssm.send(new PutParameterCommand({ Name: PARAMETER, Value: main, Type: 'String', Overwrite: true }));
+  };
+
+  it(`fails with AccessDenied without ${V2_ACTION} (reading the stored parts), and the parameter keeps its last value`, async () => {
+    await storeV2();
+    await expectRefused(V2_ACTION);
+  });
+
+  it('reads the stored parts and publishes the set with exactly the role actions', async () => {
+    const run = await invokeAs('reconciler');
+    expect(run.result).toMatchObject({ written: true, nodes: expectedNodes() });
+    // The parts were read: the published nodes were known, so only the stopped peer is reported removed.
+    expect(run.result).toMatchObject({ added: [], removed: [expect.any(String)] });
+    expect(await storedValue()).toBe(encodePeerSet(expectedNodes()));
+  });
+});
+
 describe('the nodes’ managed policy (template.yaml PeersReaderPolicy) under moto IAM enforcement', () => {
   it('holds only the SSM reads', () => {
     expect([...USERS.reader!].sort()).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
@@ -181,9 +209,11 @@ describe('the nodes’ managed policy (template.yaml PeersReaderPolicy) under mo
     const client = clientAs('reader');
     const one = await client.send(new GetParameterCommand({ Name: PARAMETER }));
     expect(one.Parameter?.Value).toBe(encodePeerSet(expectedNodes()));
-    const many = await client.send(new GetParametersCommand({ Names: [PARAMETER, `${PARAMETER}/part/0`] }));
-    expect(many.Parameters?.map((parameter) => parameter.Value)).toEqual([encodePeerSet(expectedNodes())]);
-    expect(many.InvalidParameters).toEqual([`${PARAMETER}/part/0`]);
+    // The main parameter and a part (left by the v2 set above), as a node reads a v2 set's parts.
+    const Names = [PARAMETER, partName(PARAMETER, 0)];
+    const many = await client.send(new GetParametersCommand({ Names }));
+    expect(many.Parameters).toHaveLength(2);
+    expect(many.Parameters).toEqual((await ssm.send(new GetParametersCommand({ Names }))).Parameters);
   });
 
   it('cannot write the peer set: PutParameter is refused with AccessDenied and the value stays', async () => {
