@@ -55,8 +55,11 @@ const CLOUD_MAP_ACTIONS = [
   'servicediscovery:RegisterInstance',
   'servicediscovery:DeregisterInstance',
 ];
-/** The calls refused before anything is written: ListInstances is read with the parameter, before any write. */
-const READ_ACTIONS = ['servicediscovery:ListInstances', 'ssm:GetParameter'];
+/**
+ * With both stores, the calls whose refusal comes before anything is written (lib/reconcile.ts): the parameter and
+ * the service are read first, and the parameter is written before any Cloud Map write.
+ */
+const BEFORE_WRITES = ['ssm:GetParameter', 'servicediscovery:ListInstances', 'ssm:PutParameter'];
 
 const USERS: Record<string, string[]> = {
   admin: ['*'],
@@ -65,7 +68,7 @@ const USERS: Record<string, string[]> = {
   reader: readerActions(cloudMapStack),
   ...withoutEach(roleActions(cloudMapStack), CLOUD_MAP_ACTIONS),
   ...Object.fromEntries(
-    Object.entries(withoutEach(roleActions(bothStack), [...CLOUD_MAP_ACTIONS, ...READ_ACTIONS])).map(
+    Object.entries(withoutEach(roleActions(bothStack), [...CLOUD_MAP_ACTIONS, ...BEFORE_WRITES])).map(
       ([name, actions]) => [`both-${name}`, actions],
     ),
   ),
@@ -191,7 +194,7 @@ describe('PeerStore both: the built bundle with the template role permissions, u
     expect(await nodesIn(services.both)).toEqual(expectedNodes());
   });
 
-  it.each(READ_ACTIONS)(
+  it.each(BEFORE_WRITES)(
     'fails with AccessDenied without %s before any write: the parameter and the service keep their peers',
     async (action) => {
       const value = await storedValue();
