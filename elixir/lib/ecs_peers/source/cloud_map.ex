@@ -25,7 +25,7 @@ defmodule EcsPeers.Source.CloudMap do
 
   @behaviour EcsPeers.Source
 
-  alias EcsPeers.AWS.{CloudMap, Env}
+  alias EcsPeers.AWS.{Client, CloudMap, Env}
   alias EcsPeers.Telemetry
 
   defstruct [:namespace, :service, :client, :topology, :telemetry, snapshot: nil, instances: %{}]
@@ -121,5 +121,5 @@ defmodule EcsPeers.Source.CloudMap do
   end
 
   @impl true
-  def redact(source), do: %{source | client: CloudMap.redact(source.client)}
+  def redact(source), do: %{source | client: Client.redact(source.client)}
 end

@@ -21,7 +21,7 @@ defmodule EcsPeers.Source.SSM do
 
   @behaviour EcsPeers.Source
 
-  alias EcsPeers.AWS.{Env, SSM}
+  alias EcsPeers.AWS.{Client, Env, SSM}
   alias EcsPeers.{JSON, Source}
   alias EcsPeers.PeerSet.V2
 
@@ -130,6 +130,8 @@ defmodule EcsPeers.Source.SSM do
     do: %{store: :ssm, parameter: source.parameter, format: source.format, parts: source.parts}
 
   @impl true
-  def redact(%{client: %SSM{} = client} = source), do: %{source | client: SSM.redact(client)}
+  def redact(%{client: %Client{} = client} = source),
+    do: %{source | client: Client.redact(client)}
+
   def redact(source), do: source
 end
