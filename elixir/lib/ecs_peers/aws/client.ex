@@ -12,9 +12,10 @@ defmodule EcsPeers.AWS.Client do
 
     * The region is the `:region` option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`
       (`nil` without one: every call then fails with `:no_region`).
-    * The endpoint is the first of the API's variables set (e.g. `AWS_ENDPOINT_URL_SSM`,
-      then `AWS_ENDPOINT_URL`), used as given but for a trailing `/`, else
-      `https://HOST.REGION.amazonaws.com` (`.amazonaws.com.cn` in `cn-` regions).
+    * The endpoint is the API's own variable (e.g. `AWS_ENDPOINT_URL_SSM`), else
+      `AWS_ENDPOINT_URL`, as the AWS SDKs read them, used as given but for a trailing
+      `/`; else `https://HOST.REGION.amazonaws.com` (`.amazonaws.com.cn` in `cn-`
+      regions).
     * The timeout is the `:timeout` option, else the `:http_timeout` default of
       `EcsPeers.Options`; `:container_host` is a test seam of `EcsPeers.AWS.Credentials`.
   """
@@ -56,14 +57,14 @@ defmodule EcsPeers.AWS.Client do
 
   @typedoc """
   What a service module says of its API: the signing name, the target prefix and the
-  content type of its calls, the variables naming a custom endpoint (first set wins)
-  and the host of its regional endpoint.
+  content type of its calls, its own variable naming a custom endpoint, and the host of
+  its regional endpoint.
   """
   @type api :: %{
           service: String.t(),
           target_prefix: String.t(),
           content_type: String.t(),
-          endpoint_variables: [String.t()],
+          endpoint_variable: String.t(),
           host: String.t()
         }
 
@@ -80,7 +81,7 @@ defmodule EcsPeers.AWS.Client do
       target_prefix: api.target_prefix,
       content_type: api.content_type,
       region: region,
-      endpoint: endpoint(env, api.endpoint_variables, api.host, region),
+      endpoint: endpoint(env, [api.endpoint_variable, "AWS_ENDPOINT_URL"], api.host, region),
       env: env,
       timeout:
         Keyword.get_lazy(opts, :timeout, fn -> EcsPeers.Options.default(:http_timeout) end),

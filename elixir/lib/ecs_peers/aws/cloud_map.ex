@@ -21,7 +21,7 @@ defmodule EcsPeers.AWS.CloudMap do
     service: "servicediscovery",
     target_prefix: "Route53AutoNaming_v20170314.",
     content_type: "application/x-amz-json-1.1",
-    endpoint_variables: ["AWS_ENDPOINT_URL_SERVICEDISCOVERY", "AWS_ENDPOINT_URL"],
+    endpoint_variable: "AWS_ENDPOINT_URL_SERVICEDISCOVERY",
     host: "data-servicediscovery"
   }
 

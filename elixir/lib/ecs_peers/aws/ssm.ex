@@ -21,7 +21,7 @@ defmodule EcsPeers.AWS.SSM do
     service: "ssm",
     target_prefix: "AmazonSSM.",
     content_type: "application/x-amz-json-1.1",
-    endpoint_variables: ["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"],
+    endpoint_variable: "AWS_ENDPOINT_URL_SSM",
     host: "ssm"
   }
 

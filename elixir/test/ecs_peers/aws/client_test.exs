@@ -7,11 +7,11 @@ defmodule EcsPeers.AWS.ClientTest do
     service: "example",
     target_prefix: "Example_2026.",
     content_type: "application/x-amz-json-1.1",
-    endpoint_variables: ["AWS_ENDPOINT_URL_EXAMPLE", "AWS_ENDPOINT_URL"],
+    endpoint_variable: "AWS_ENDPOINT_URL_EXAMPLE",
     host: "api.example"
   }
 
-  test "the endpoint: the API's first variable set, as given, else the API's regional host" do
+  test "the endpoint: the API's variable, then AWS_ENDPOINT_URL, as given, else the regional host" do
     assert Client.new(%{"AWS_REGION" => "eu-west-1"}, @api).endpoint ==
              "https://api.example.eu-west-1.amazonaws.com"
 
