@@ -1,7 +1,7 @@
 defmodule EcsPeers.AWS.Errors do
   @moduledoc """
-  What a failed read means, in words an operator can act on, and what counts as "the
-  same error" for log-once. AWS error messages can embed the signed request
+  What a failed read means, in words an operator can act on, whether AWS throttled it
+  (`throttled?/1`), and what counts as "the same error" for log-once. AWS error messages can embed the signed request
   (`x-amz-date`, the session token): they are cut and redacted
   (`EcsPeers.AWS.Request.sanitize_message/1`) before they are kept, logged or reported.
   """
