@@ -15,7 +15,7 @@ defmodule EcsPeers.AWS.SSM do
   (`throttled?/1` tells it apart): the caller spaces its reads.
   """
 
-  alias EcsPeers.AWS.{Client, Errors, Request}
+  alias EcsPeers.AWS.{Client, Request}
 
   @api %{
     service: "ssm",
@@ -85,19 +85,4 @@ defmodule EcsPeers.AWS.SSM do
        do: {:ok, %{version: version, value: value}}
 
   defp parameter(_other), do: {:error, :unexpected_response}
-
-  # What was SSM's before the client and the error classes were shared by every AWS
-  # API, kept for the callers that name it here.
-
-  @doc "See `EcsPeers.AWS.Client.redact/1`."
-  defdelegate redact(client), to: Client
-
-  @doc "See `EcsPeers.AWS.Errors.throttled?/1`."
-  defdelegate throttled?(reason), to: Errors
-
-  @doc false
-  defdelegate aws_error(status, resp), to: Request
-
-  @doc "See `EcsPeers.AWS.Request.sanitize_message/1`."
-  defdelegate sanitize_message(message), to: Request
 end

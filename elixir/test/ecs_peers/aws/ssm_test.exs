@@ -1,7 +1,7 @@
 defmodule EcsPeers.AWS.SSMTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.AWS.{Client, Errors, Request, SSM}
+  alias EcsPeers.AWS.{Client, SSM}
 
   test "the endpoint: AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL, then the regional one" do
     assert SSM.new(%{"AWS_REGION" => "eu-west-1"}).endpoint ==
@@ -30,17 +30,5 @@ defmodule EcsPeers.AWS.SSMTest do
     assert_raise FunctionClauseError, fn ->
       SSM.get_parameters(client, Enum.map(1..11, &"/p/#{&1}"))
     end
-  end
-
-  test "the error helpers SSM's callers name are the shared ones" do
-    body = ~s({"__type":"com.amazonaws.ssm#ThrottlingException","message":"Rate exceeded"})
-    assert SSM.aws_error(400, body) == Request.aws_error(400, body)
-    assert SSM.throttled?(SSM.aws_error(400, body)) == Errors.throttled?(SSM.aws_error(400, body))
-    assert SSM.throttled?(SSM.aws_error(400, body))
-    assert SSM.sanitize_message("go X-Amz-Security-Token: abc") == "go [REDACTED]"
-
-    client = SSM.new(%{"AWS_SECRET_ACCESS_KEY" => "s3cr3t"})
-    assert SSM.redact(client) == Client.redact(client)
-    assert SSM.redact(client).env["AWS_SECRET_ACCESS_KEY"] == "[REDACTED]"
   end
 end
