@@ -36,15 +36,26 @@ const reconciledLine = ({ stores }: Report): string => {
   return `reconciled: ${listed} ${written.length > 0 ? 'written' : 'unchanged'}`;
 };
 
-/** What a failed run left in each store, for its log line (Cloud Map registers before it deregisters). */
-const keptAfterFailure = (config: Config): string =>
-  [
-    config.peersParameter !== undefined && 'the parameter keeps its last value',
+const CLOUD_MAP_WRITE = /^servicediscovery:(Register|Deregister)Instance$/;
+
+/**
+ * What a failed run left in each store, for its log line. Every read and check comes before the first write,
+ * and the parameter is written before Cloud Map: only a failed Cloud Map write follows a written parameter.
+ * Cloud Map registers before it deregisters, so a write cut short never removes a live peer.
+ */
+const keptAfterFailure = (config: Config, error: unknown): string => {
+  const cloudMapWrite = error instanceof PublishError && CLOUD_MAP_WRITE.test(error.api);
+  return [
+    config.peersParameter !== undefined &&
+      (cloudMapWrite ? "the parameter holds this run's set" : 'the parameter keeps its last value'),
     config.cloudMapServiceId !== undefined &&
-      'Cloud Map lost no live peer (a write cut short may have registered some)',
+      (cloudMapWrite
+        ? 'Cloud Map lost no live peer (a write cut short may have registered some)'
+        : 'Cloud Map is unchanged'),
   ]
     .filter((text) => text !== false)
     .join('; ');
+};
 
 /**
  * Builds the Lambda handler: classify the trigger, reconcile, log and measure the report. The run gets
@@ -103,7 +114,7 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
       const outcome =
         error instanceof OverwriteRaceError
           ? 'reconcile failed; its write raced another writer and the next run republishes'
-          : `reconcile failed; ${keptAfterFailure(config)}`;
+          : `reconcile failed; ${keptAfterFailure(config, error)}`;
       logger.error(outcome, { failedCall, error: boundedError(error) });
       throw error;
     }

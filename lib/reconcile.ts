@@ -10,17 +10,19 @@ import type { Trigger } from './trigger/index.js';
 
 /**
  * One reconcile run: read the published set, observe the running tagged tasks, build the peer set, and publish
- * it when it changed (or when forced), unless this is a dry run. Any failure throws before anything is
- * written, so the parameter keeps its last good value. The parameter is read first, so that a value someone
- * publishes while this run discovers is seen at the write and kept (ConflictError) rather than overwritten.
+ * it when it changed (or when forced), unless this is a dry run. Every read and check comes before the first
+ * write, so a failure there leaves every store as it was; the parameter is written before Cloud Map, so only a
+ * failed Cloud Map write follows a written parameter (and it deregisters no live peer: registration comes
+ * first). The parameter is read first, so that a value someone publishes while this run discovers is seen at
+ * the write and kept (ConflictError) rather than overwritten.
  *
  * @param clients - AWS clients
  * @param config - the configuration
  * @param trigger - what started the run
  * @param options - the invocation's abort signal and remaining time (the run's deadline), a clock, and the
  *   execution environment's PathChooser (with ECS_CLUSTER: which discovery path the run takes)
- * @throws DiscoveryError, TaskAddressError, ConfigError, PeerSetTooLargeError, PublishError or ConflictError;
- *   nothing was written
+ * @throws DiscoveryError, TaskAddressError, ConfigError, PeerSetTooLargeError, PublishError or ConflictError
+ *   (nothing was written), or CloudMapError of a Cloud Map write (the parameter, if a store, was)
  * @example
  * const report = await reconcile(clients, config, trigger, { signal, remainingMs: context.getRemainingTimeInMillis() });
  */

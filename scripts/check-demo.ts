@@ -5,14 +5,28 @@
  *      after the task event the new task's node is in the mesh and the stopped task's node connected to nobody;
  *   2. nothing it started is left running when it ends: no process carrying its marker variable, no network
  *      namespace of its prefix; and the same when it ends early, by a closed pipe (`| head`) and by Ctrl-C
- *      (SIGINT to its process group), both once its nodes are meshed.
+ *      (SIGINT to its process group), both once its nodes are meshed;
+ *   3. a user without root (uid 65534, in a copy of the tree it owns, with a Python of its own in .venv) gets
+ *      the reconciler part: moto installed for it, the two runs published, one line saying the cluster part
+ *      needs root, exit code 0, nothing left running.
  * Prints what it checked; exits non-zero with the demo's output on the first broken promise.
  *
  *   tsx scripts/check-demo.ts
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,15 +82,25 @@ const describe = (pids: string[]): string =>
     })
     .join('\n');
 
+/** How to run the demo: as root in this checkout (the default), or as another user in a tree of its own. */
+interface DemoRun {
+  stopWhen?: { line: RegExp; how: 'pipe' | 'sigint' };
+  as?: { uid: number; tree: string; home: string };
+}
+
 /** Runs the demo in its own process group; `stopWhen` ends it early (`pipe`: closes its stdout; `sigint`). */
-const runDemo = (mark: string, stopWhen?: { line: RegExp; how: 'pipe' | 'sigint' }) =>
+const runDemo = (mark: string, { stopWhen, as }: DemoRun = {}) =>
   new Promise<{ code: number | null; output: string; running: number }>((resolve) => {
-    const child = spawn('bash', ['scripts/demo.sh', '--cluster'], {
-      cwd: root,
-      env: { ...process.env, [MARK]: mark },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const [command, args, cwd, env] = as
+      ? [
+          'setpriv',
+          [`--reuid=${as.uid}`, `--regid=${as.uid}`, '--clear-groups', 'bash', 'scripts/demo.sh'],
+          as.tree,
+          // What a user's login shell has: the system's PATH and a home of its own, none of root's tools.
+          { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: as.home, [MARK]: mark },
+        ]
+      : ['bash', ['scripts/demo.sh', '--cluster'], root, { ...process.env, [MARK]: mark }];
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     let stopped = false;
     let running = 0;
@@ -130,6 +154,35 @@ const peerSet = (output: string, title: string): string[] => {
   return set;
 };
 
+/**
+ * A copy of this working tree owned by `uid`, as a user's own clone would be, with this checkout's Node packages
+ * linked in (read-only to it, and not reinstalled: the lock file is made older than them) and no .venv: the demo
+ * installs moto for the user with the user's own Python.
+ */
+const userTree = (uid: number): { uid: number; tree: string; home: string; remove: () => void } => {
+  const base = mkdtempSync(path.join(tmpdir(), 'ecs-peers-user-demo-'));
+  const tree = path.join(base, 'tree');
+  const home = path.join(base, 'home');
+  mkdirSync(home);
+  const files = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).stdout.split('\0');
+  for (const file of files.filter((name) => name !== '')) {
+    try {
+      cpSync(path.join(root, file), path.join(tree, file));
+    } catch {
+      // deleted in the working tree but not yet in the index
+    }
+  }
+  symlinkSync(path.join(root, 'node_modules'), path.join(tree, 'node_modules'));
+  const installed = statSync(path.join(root, 'node_modules/.package-lock.json')).mtime;
+  const older = new Date(installed.getTime() - 60_000);
+  utimesSync(path.join(tree, 'package-lock.json'), older, older);
+  spawnSync('chown', ['-R', '--no-dereference', `${uid}:${uid}`, base]);
+  return { uid, tree, home, remove: () => rmSync(base, { recursive: true, force: true }) };
+};
+
 const prefixOf = (output: string): string => /network namespaces (ecsp-\d+-[a-z0-9]+)-\*/.exec(output)?.[1] ?? '';
 
 const main = async (): Promise<void> => {
@@ -165,7 +218,7 @@ const main = async (): Promise<void> => {
 
   for (const how of ['pipe', 'sigint'] as const) {
     const mark = randomUUID();
-    const early = await runDemo(mark, { line: /\] mesh: every node connected[^\n]*\n(.*\n){4}/, how });
+    const early = await runDemo(mark, { stopWhen: { line: /\] mesh: every node connected[^\n]*\n(.*\n){4}/, how } });
     const name = how === 'pipe' ? 'a closed pipe (| head)' : 'Ctrl-C (SIGINT)';
     check(
       /\] mesh: every node/.test(early.output) && early.running > 4,
@@ -174,6 +227,29 @@ const main = async (): Promise<void> => {
     );
     left = await leftovers(mark, prefixOf(early.output));
     check(left.length === 0, `nothing is left running after ${name}${describe(left)}`, early.output);
+  }
+
+  const user = userTree(65534);
+  try {
+    const mark = randomUUID();
+    const began = Date.now();
+    const plain = await runDemo(mark, { as: user });
+    console.log(`the demo ran as uid ${user.uid} in ${Math.round((Date.now() - began) / 1000)} s`);
+    check(plain.code === 0, `as uid ${user.uid}, without root, the demo ends with exit code 0`, plain.output);
+    check(
+      /pip install moto\[server\] into \.venv/.test(plain.output),
+      "moto server was installed into the user's own .venv",
+      plain.output,
+    );
+    const first = peerSet(plain.output, 'first run (scheduled event)');
+    const then = peerSet(plain.output, 'after the task event');
+    check(first.length === 4 && then.length === 4, 'both runs published their 4 nodes', plain.output);
+    const skipped = plain.output.split('\n').filter((line) => /^cluster part skipped: .*needs root/.test(line));
+    check(skipped.length === 1, 'one line says the cluster part needs root', plain.output);
+    left = await leftovers(mark, '');
+    check(left.length === 0, `nothing is left running after the user's demo${describe(left)}`, plain.output);
+  } finally {
+    user.remove();
   }
 };
 

@@ -11,7 +11,8 @@ import { ConfigError, OverwriteRaceError, TriggerError } from '../../lib/errors.
 import { createHandler } from '../../lib/handler.js';
 import { METRIC } from '../../lib/metrics.js';
 import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
-import { serveService, SERVICE_ID } from '../support/stubCloudMap.js';
+import { RegisterInstanceCommand } from '@aws-sdk/client-servicediscovery';
+import { serveService, SERVICE_ID, serviceDiscovery } from '../support/stubCloudMap.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -224,7 +225,7 @@ describe('the log lines name the stores a run published to', () => {
   const cloudMapOnly: Config = { ...rest, cloudMapServiceId: SERVICE_ID, region: 'us-east-1' };
   const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 
-  it('Cloud Map alone: written, then unchanged; a failure says no live peer was lost', async () => {
+  it('Cloud Map alone: written, then unchanged; a failed discovery leaves it unchanged', async () => {
     serveService();
     const { handler, logs } = setup(cloudMapOnly);
     const first = await handler(scheduled, context);
@@ -236,8 +237,20 @@ describe('the log lines name the stores a run published to', () => {
     tagging.on(GetResourcesCommand).rejects(awsError('ThrottlingException', 'slow down'));
     await expect(handler(scheduled, context)).rejects.toThrow(/tag:GetResources/);
     expect(logs.error).toHaveBeenCalledWith(
-      'reconcile failed; Cloud Map lost no live peer (a write cut short may have registered some)',
+      'reconcile failed; Cloud Map is unchanged',
       expect.objectContaining({ failedCall: 'tag:GetResources' }),
+    );
+  });
+
+  it('both stores: a failed Cloud Map write says the parameter holds the new set and no live peer was lost', async () => {
+    serveService();
+    serviceDiscovery.on(RegisterInstanceCommand).rejects(awsError('AccessDeniedException', 'no'));
+    const { handler, logs } = setup({ ...cloudMapOnly, peersParameter: '/ecs-peers/shop' });
+    await expect(handler(scheduled, context)).rejects.toThrow(/servicediscovery:RegisterInstance/);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(1);
+    expect(logs.error).toHaveBeenCalledWith(
+      "reconcile failed; the parameter holds this run's set; Cloud Map lost no live peer (a write cut short may have registered some)",
+      expect.objectContaining({ failedCall: 'servicediscovery:RegisterInstance' }),
     );
   });
 
