@@ -26,6 +26,20 @@ describe('PathChooser', () => {
     for (let run = 0; run < 50; run += 1) expect(chooser.next()).toBe('listTasks');
   });
 
+  it('after a ListTasks run that fell back on the Tagging API (tags not sent), takes the Tagging API', () => {
+    const chooser = new PathChooser();
+    chooser.next();
+    chooser.record({ path: 'tagging', calls: 12, shared: 385 });
+    expect(chooser.next()).toBe('listTasks');
+    // What discover() records for that run: ListTasks charged both paths' calls, then the Tagging API's own.
+    chooser.record({ path: 'listTasks', calls: 8 + 12, shared: 385 });
+    chooser.record({ path: 'tagging', calls: 12, shared: 385 });
+    for (let run = 0; run < 19; run += 1) {
+      expect(chooser.next()).toBe('tagging');
+      chooser.record({ path: 'tagging', calls: 12, shared: 385 });
+    }
+  });
+
   it('goes back to the Tagging API when ListTasks is dearer (many untagged tasks), re-measuring it now and then', () => {
     const chooser = new PathChooser();
     chooser.next();
