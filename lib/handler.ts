@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import type { Clients } from './clients.js';
 import { accountOf, checkClusterAccount, type Config } from './config.js';
 import { DiscoveryError, OverwriteRaceError, PublishError } from './errors.js';
+import { CloudMapError } from './publish/cloudMap/index.js';
 import { boundedError, capList } from './logBounds.js';
 import { recordError, recordIgnored, recordReport } from './metrics.js';
 import { PathChooser } from './discover/index.js';
@@ -26,7 +27,9 @@ export interface HandlerDependencies {
 }
 
 /** The log line of a run that succeeded: the stores it wrote, else those it left unchanged. */
-const reconciledLine = ({ stores }: Report): string => {
+const reconciledLine = ({ stores, dryRun, changed }: Report): string => {
+  if (dryRun)
+    return `reconciled (dry run): nothing written${changed ? '; the set differs from the published one' : ''}`;
   const named = [
     stores.ssm && { name: 'parameter', written: stores.ssm.written },
     stores.cloudMap && { name: 'Cloud Map service', written: stores.cloudMap.written },
@@ -36,25 +39,24 @@ const reconciledLine = ({ stores }: Report): string => {
   return `reconciled: ${listed} ${written.length > 0 ? 'written' : 'unchanged'}`;
 };
 
-const CLOUD_MAP_WRITE = /^servicediscovery:(Register|Deregister)Instance$/;
-
 /**
- * What a failed run left in each store, for its log line. Every read and check comes before the first write,
- * and the parameter is written before Cloud Map: only a failed Cloud Map write follows a written parameter.
- * Cloud Map registers before it deregisters, so a write cut short never removes a live peer.
+ * The log line of a failed run: what it left in each store. Every read and check comes before the first write,
+ * and the parameter is written before Cloud Map, so only a failed Cloud Map write follows a written parameter.
+ * Cloud Map deregisters only instances outside the run's set, so a write cut short removes no live peer.
  */
-const keptAfterFailure = (config: Config, error: unknown): string => {
-  const cloudMapWrite = error instanceof PublishError && CLOUD_MAP_WRITE.test(error.api);
-  return [
-    config.peersParameter !== undefined &&
-      (cloudMapWrite ? "the parameter holds this run's set" : 'the parameter keeps its last value'),
-    config.cloudMapServiceId !== undefined &&
-      (cloudMapWrite
-        ? 'Cloud Map lost no live peer (a write cut short may have registered some)'
-        : 'Cloud Map is unchanged'),
-  ]
-    .filter((text) => text !== false)
-    .join('; ');
+const failedLine = (config: Config, error: unknown): string => {
+  const cloudMapWrite = error instanceof CloudMapError && error.write;
+  const ssm =
+    error instanceof OverwriteRaceError
+      ? 'its write raced another writer and the next run republishes'
+      : cloudMapWrite
+        ? "the parameter holds this run's set"
+        : 'the parameter keeps its last value';
+  const cloudMap = cloudMapWrite
+    ? 'Cloud Map lost no live peer (a write cut short may have registered some)'
+    : 'Cloud Map is unchanged';
+  const left = [config.peersParameter !== undefined && ssm, config.cloudMapServiceId !== undefined && cloudMap];
+  return `reconcile failed; ${left.filter((text) => text !== false).join('; ')}`;
 };
 
 /**
@@ -110,12 +112,8 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
     } catch (error) {
       recordError(metrics);
       const failedCall = error instanceof DiscoveryError || error instanceof PublishError ? error.api : undefined;
-      // After a raced write the parameter holds this run's value, not its last one: say so, so nobody trusts it.
-      const outcome =
-        error instanceof OverwriteRaceError
-          ? 'reconcile failed; its write raced another writer and the next run republishes'
-          : `reconcile failed; ${keptAfterFailure(config, error)}`;
-      logger.error(outcome, { failedCall, error: boundedError(error) });
+      // What the failure left in each store: after a raced write, say so, so nobody trusts the parameter's value.
+      logger.error(failedLine(config, error), { failedCall, error: boundedError(error) });
       throw error;
     }
   };

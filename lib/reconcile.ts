@@ -12,8 +12,8 @@ import type { Trigger } from './trigger/index.js';
  * One reconcile run: read the published set, observe the running tagged tasks, build the peer set, and publish
  * it when it changed (or when forced), unless this is a dry run. Every read and check comes before the first
  * write, so a failure there leaves every store as it was; the parameter is written before Cloud Map, so only a
- * failed Cloud Map write follows a written parameter (and it deregisters no live peer: registration comes
- * first). The parameter is read first, so that a value someone publishes while this run discovers is seen at
+ * failed Cloud Map write follows a written parameter (and it removes no live peer: Cloud Map deregisters only
+ * instances outside the run's set). The parameter is read first, so that a value someone publishes while this run discovers is seen at
  * the write and kept (ConflictError) rather than overwritten.
  *
  * @param clients - AWS clients

@@ -171,15 +171,17 @@ const userTree = (uid: number): { uid: number; tree: string; home: string; remov
   for (const file of files.filter((name) => name !== '')) {
     try {
       cpSync(path.join(root, file), path.join(tree, file));
-    } catch {
-      // deleted in the working tree but not yet in the index
+    } catch (error) {
+      // Only a file deleted in the working tree but not yet in the index may be missing.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
   symlinkSync(path.join(root, 'node_modules'), path.join(tree, 'node_modules'));
   const installed = statSync(path.join(root, 'node_modules/.package-lock.json')).mtime;
   const older = new Date(installed.getTime() - 60_000);
   utimesSync(path.join(tree, 'package-lock.json'), older, older);
-  spawnSync('chown', ['-R', '--no-dereference', `${uid}:${uid}`, base]);
+  const chown = spawnSync('chown', ['-R', '--no-dereference', `${uid}:${uid}`, base], { encoding: 'utf8' });
+  if (chown.status !== 0) throw new Error(`chown of the user's tree to uid ${uid} failed: ${chown.stderr.trim()}`);
   return { uid, tree, home, remove: () => rmSync(base, { recursive: true, force: true }) };
 };
 

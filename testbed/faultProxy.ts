@@ -119,12 +119,21 @@ const parse = (text: string): Answer => {
 // attribute of its ECS response class, set per request): while one DescribeTasks without `include: ["TAGS"]`
 // is answered, another with it can come back without `tags`. AWS has no such race; the reconciler takes such
 // an answer for what it is and falls back (test/faults/tagsRace.test.ts shows it on moto itself). So that
-// every other case tests what it says, the proxies of a process send DescribeTasks to moto one at a time.
-let describing: Promise<unknown> = Promise.resolve();
-const oneDescribeAtATime = <T>(send: () => Promise<T>): Promise<T> => {
-  const sent = describing.then(send, send);
-  describing = sent.catch(() => undefined);
-  return sent;
+// every other case tests what it says, the proxies of a process never have DescribeTasks with and without the
+// tags at moto at once; calls of one kind still overlap, as a run's chunks do.
+const describing = { withTags: false, inFlight: 0, waiting: [] as (() => void)[] };
+const oneKindOfDescribeAtATime = async <T>(withTags: boolean, send: () => Promise<T>): Promise<T> => {
+  while (describing.inFlight > 0 && describing.withTags !== withTags) {
+    await new Promise<void>((resolve) => describing.waiting.push(resolve));
+  }
+  describing.withTags = withTags;
+  describing.inFlight += 1;
+  try {
+    return await send();
+  } finally {
+    describing.inFlight -= 1;
+    if (describing.inFlight === 0) for (const wake of describing.waiting.splice(0)) wake();
+  }
 };
 
 /**
@@ -168,7 +177,10 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
   const pages = new Map<string, Promise<Forwarded>>();
 
   const forward = (request: IncomingMessage, body: Buffer, api: string): Promise<Forwarded> => {
-    if (api === 'DescribeTasks') return oneDescribeAtATime(() => forwardNow(request, body));
+    if (api === 'DescribeTasks') {
+      const withTags = (parse(body.toString()).include ?? []).includes('TAGS');
+      return oneKindOfDescribeAtATime(withTags, () => forwardNow(request, body));
+    }
     if (api !== 'GetResources' || !body.includes('PaginationToken')) return forwardNow(request, body);
     const key = body.toString();
     if (!pages.has(key)) pages.set(key, forwardNow(request, body));

@@ -43,8 +43,11 @@ export const hasTags = (task: Task, taskTags: Record<string, string[]>): boolean
   return Object.entries(taskTags).every(([key, values]) => tags.has(key) && values.includes(tags.get(key)!));
 };
 
-/** ListTasks' answer, or the tasks DescribeTasks answered without the tags it was asked for. */
-type Listed = { found: Discovered } | { untold: Task[]; calls: number };
+/** A discovery that measured its cost (every discovery with a cluster). */
+type Measured = Discovered & { cost: PathCost };
+
+/** ListTasks' answer, or the tasks DescribeTasks described without a `tags` field, and what that cost. */
+type Listed = { found: Measured } | { untold: Task[]; calls: number };
 
 /** The Tagging API: every tagged task of the Region, then DescribeTasks of those in the cluster (or all). */
 const viaTaggingApi = async (
@@ -52,22 +55,21 @@ const viaTaggingApi = async (
   taskTags: Record<string, string[]>,
   cluster: string | undefined,
   scope: RunScope,
-): Promise<Discovered> => {
+): Promise<Measured> => {
   const tagged = await getTaskArns(clients.tagging, taskTags, scope);
   const byCluster = groupByCluster(tagged, cluster);
   const described = await describeTasks(clients.ecs, byCluster, scope);
   const inCluster = [...byCluster.values()].reduce((sum, arns) => sum + arns.length, 0);
-  const pages = Math.max(1, Math.ceil(tagged.length / 100));
+  const pages = Math.max(1, Math.ceil(tagged.length / GET_RESOURCES_PAGE_SIZE));
   const shared = described.tasks.filter((task) => task.desiredStatus === 'RUNNING').length;
-  const calls = pages + Math.ceil(inCluster / DESCRIBE_TASKS_MAX_ARNS);
-  const cost = cluster === undefined ? undefined : { path: 'tagging' as const, calls, shared };
-  return { path: 'tagging', ...described, tagged: tagged.length, inCluster, ...(cost ? { cost } : {}) };
+  const cost = { path: 'tagging' as const, calls: pages + Math.ceil(inCluster / DESCRIBE_TASKS_MAX_ARNS), shared };
+  return { path: 'tagging', ...described, tagged: tagged.length, inCluster, cost };
 };
 
 /**
- * ListTasks of the cluster, then DescribeTasks with the tags. A task described without a `tags` list although
- * the tags were asked for cannot be judged: untagged and "tags not sent" look the same, and taking it for
- * untagged would drop a peer. Such tasks are handed back, not filtered.
+ * ListTasks of the cluster, then DescribeTasks with the tags. A task described without a `tags` field although
+ * the tags were asked for cannot be judged: taking it for untagged could drop a live peer. Such tasks are
+ * handed back, not filtered.
  */
 const viaListTasks = async (
   clients: { ecs: ECSClient },
@@ -82,28 +84,39 @@ const viaListTasks = async (
   if (untold.length > 0) return { untold, calls };
   const tasks = described.tasks.filter((task) => hasTags(task, taskTags));
   const shared = tasks.filter((task) => task.desiredStatus === 'RUNNING').length;
+  const { missing } = described;
   const cost = { path: 'listTasks' as const, calls, shared };
-  const found = {
-    path: 'listTasks' as const,
-    tasks,
-    missing: described.missing,
-    tagged: tasks.length,
-    inCluster: tasks.length,
-    cost,
-  };
-  return { found };
+  return { found: { path: 'listTasks', tasks, missing, tagged: tasks.length, inCluster: tasks.length, cost } };
 };
 
 const untoldText = (untold: readonly Task[]) =>
-  `${untold.length} task(s) described without the tags asked for (include TAGS), e.g. ${capText(untold[0]!.taskArn ?? '?', 200)}`;
+  `${untold.length} task(s) described without a tags field although include TAGS asked for it, ` +
+  `e.g. ${capText(untold[0]!.taskArn ?? '?', 200)}`;
+
+/** The Tagging API's discovery as the fallback of a ListTasks run: a failure says why the run was there. */
+const insteadOfListTasks = async (
+  clients: { tagging: ResourceGroupsTaggingAPIClient; ecs: ECSClient },
+  taskTags: Record<string, string[]>,
+  cluster: string,
+  scope: RunScope,
+  untold: readonly Task[],
+): Promise<Measured> => {
+  try {
+    return await viaTaggingApi(clients, taskTags, cluster, scope);
+  } catch (error) {
+    if (!(error instanceof DiscoveryError)) throw error;
+    const why = `(the run had left ListTasks: ecs:DescribeTasks: ${untoldText(untold)})`;
+    throw new DiscoveryError(error.api, `${describeError(error.cause ?? error)} ${why}`, { cause: error.cause });
+  }
+};
 
 /**
  * Finds the tagged tasks. Without a cluster only the Tagging API can find them in every cluster; with one, the
  * caller picks the path (PathChooser) and gets back what it cost. Each path falls back on the other once:
  * - the Tagging API over its page limit in a large Region: ListTasks still finds the cluster's own tasks;
- * - DescribeTasks answering without the tags ListTasks' path needs: the Tagging API does not need them. The
- *   ListTasks cost recorded is then both paths' calls, so the chooser leaves that path.
- * A run never falls back twice: a second fallback fails the run, publishing nothing.
+ * - DescribeTasks describing tasks without the `tags` field ListTasks' path needs: the Tagging API does not need
+ *   it. The ListTasks cost recorded is then both paths' calls, so the chooser leaves that path.
+ * A run never falls back twice: a failure of the fallback fails the run, publishing nothing.
  *
  * @param clients - the tagging and ECS clients
  * @param taskTags - tag key -> accepted values
@@ -119,13 +132,16 @@ export const discover = async (
   scope: RunScope,
   path: DiscoveryPath = 'tagging',
 ): Promise<Discovered> => {
-  if (cluster === undefined) return viaTaggingApi(clients, taskTags, undefined, scope);
+  if (cluster === undefined) {
+    const { cost: _noChoice, ...found } = await viaTaggingApi(clients, taskTags, undefined, scope);
+    return found;
+  }
   if (path === 'listTasks') {
     const listed = await viaListTasks(clients, taskTags, cluster, scope);
     if ('found' in listed) return listed.found;
-    const tagged = await viaTaggingApi(clients, taskTags, cluster, scope);
-    const spent = { path: 'listTasks' as const, calls: listed.calls + tagged.cost!.calls, shared: tagged.cost!.shared };
-    return { ...tagged, costs: [spent, tagged.cost!], fallback: `ecs:DescribeTasks: ${untoldText(listed.untold)}` };
+    const tagged = await insteadOfListTasks(clients, taskTags, cluster, scope, listed.untold);
+    const spent = { path: 'listTasks' as const, calls: listed.calls + tagged.cost.calls, shared: tagged.cost.shared };
+    return { ...tagged, costs: [spent, tagged.cost], fallback: `ecs:DescribeTasks: ${untoldText(listed.untold)}` };
   }
   try {
     return await viaTaggingApi(clients, taskTags, cluster, scope);
@@ -142,10 +158,10 @@ export const discover = async (
         `cluster ${cluster}: ${untoldText(listed.untold)}; the Tagging API is over its page limit`,
       );
     }
-    const over = { path: 'tagging' as const, calls: Number.MAX_SAFE_INTEGER, shared: listed.found.cost!.shared };
+    const over = { path: 'tagging' as const, calls: Number.MAX_SAFE_INTEGER, shared: listed.found.cost.shared };
     return {
       ...listed.found,
-      costs: [over, listed.found.cost!],
+      costs: [over, listed.found.cost],
       fallback: `tag:GetResources: ${describeError(error.cause)}`,
     };
   }

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
@@ -27,6 +27,7 @@ const config: Config = {
   cluster: 'prod',
   nodeBasename: 'shop',
 };
+const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 const taskEvent = (cluster: string) => ({
   source: 'aws.ecs',
   'detail-type': 'ECS Task State Change',
@@ -223,7 +224,6 @@ describe('the reconcile handler', () => {
 describe('the log lines name the stores a run published to', () => {
   const { peersParameter: _ssm, ...rest } = config;
   const cloudMapOnly: Config = { ...rest, cloudMapServiceId: SERVICE_ID, region: 'us-east-1' };
-  const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 
   it('Cloud Map alone: written, then unchanged; a failed discovery leaves it unchanged', async () => {
     serveService();
@@ -254,13 +254,75 @@ describe('the log lines name the stores a run published to', () => {
     );
   });
 
-  it('both stores: only the one written is named written', async () => {
+  it('both stores: the ones written are named written, and only those', async () => {
     serveService();
-    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'none', $metadata: {} }));
     const { handler, logs } = setup({ ...cloudMapOnly, peersParameter: '/ecs-peers/shop' });
     const first = await handler(scheduled, context);
     expect(logs.info).toHaveBeenLastCalledWith('reconciled: parameter and Cloud Map service written', {
       report: first,
     });
+
+    // The parameter already holds the set; the service is new and empty.
+    serveService();
+    const value = `{"version":1,"nodes":["shop@${taskIp(1)}"]}`;
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/ecs-peers/shop', Value: value, Version: 1 } });
+    const second = await handler(scheduled, context);
+    expect(second.stores).toMatchObject({ ssm: { written: false }, cloudMap: { written: true } });
+    expect(logs.info).toHaveBeenLastCalledWith('reconciled: Cloud Map service written', { report: second });
+  });
+
+  it('a dry run says nothing was written, and whether the set differs', async () => {
+    serveService();
+    const { handler, logs } = setup({ ...cloudMapOnly, peersParameter: '/ecs-peers/shop' });
+    const dry = await handler({ dryRun: true }, context);
+    expect(dry).toMatchObject({ changed: true, written: false });
+    expect(logs.info).toHaveBeenLastCalledWith(
+      'reconciled (dry run): nothing written; the set differs from the published one',
+      {
+        report: dry,
+      },
+    );
+  });
+
+  it('both stores: a raced parameter write says so, and that Cloud Map is unchanged (it is written after)', async () => {
+    const service = serveService();
+    const stored = { Name: '/ecs-peers/shop', Value: '{"version":1,"nodes":[]}', Version: 4 };
+    ssm.on(GetParameterCommand).resolves({ Parameter: stored });
+    ssm.on(PutParameterCommand).resolves({ Version: 6 }); // version 5 was another writer's
+    const { handler, logs } = setup({ ...cloudMapOnly, peersParameter: '/ecs-peers/shop' });
+    await expect(handler(scheduled, context)).rejects.toThrow(OverwriteRaceError);
+    expect(logs.error).toHaveBeenCalledWith(
+      'reconcile failed; its write raced another writer and the next run republishes; Cloud Map is unchanged',
+      expect.objectContaining({ failedCall: 'ssm:PutParameter' }),
+    );
+    expect(service.writes).toEqual([]);
+  });
+});
+
+describe('a ListTasks run whose DescribeTasks sends no tags field', () => {
+  // 150 tagged tasks elsewhere in the Region and one in `prod`: the Tagging API costs 2 pages + 1 DescribeTasks,
+  // above the floor of 2, so the second run measures ListTasks.
+  beforeEach(() => {
+    const elsewhere = Array.from({ length: 150 }, (_, index) => ({ ResourceARN: taskArn('elsewhere', index) }));
+    tagging.on(GetResourcesCommand).resolves({
+      ResourceTagMappingList: [...elsewhere, { ResourceARN: taskArn('prod', 1) }],
+    });
+    ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn('prod', 1)] });
+    // With or without include TAGS, the answer has no tags field.
+    ecs.on(DescribeTasksCommand).resolves({ tasks: [describedTask(taskArn('prod', 1), taskIp(1))], failures: [] });
+  });
+
+  it('falls back on the Tagging API, warns why, and the next runs leave ListTasks', async () => {
+    const { handler, logs } = setup();
+    const runs = [];
+    for (let run = 0; run < 4; run += 1) runs.push(await handler(scheduled, context));
+    expect(runs.map((report) => report.tasks.discovery)).toEqual(['tagging', 'tagging', 'tagging', 'tagging']);
+    expect(runs.map((report) => report.nodes)).toEqual(Array(4).fill([`shop@${taskIp(1)}`]));
+    expect(runs[1]!.tasks.fallback).toMatch(/^ecs:DescribeTasks: 1 task\(s\) described without a tags field/);
+    expect(logs.warn).toHaveBeenCalledWith('discovery took the other path', {
+      discovery: 'tagging',
+      reason: runs[1]!.tasks.fallback,
+    });
+    expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(1);
   });
 });

@@ -165,7 +165,7 @@ describe('the ListTasks path (DISCOVERY_PATH=listTasks) under moto IAM enforceme
     expectRefused(action, listTasksPath),
   );
 
-  it('does not need tag:GetResources', async () => {
+  it('finds the peers without tag:GetResources while DescribeTasks sends the tags (the Tagging API is its fallback)', async () => {
     await stopOnePeer();
     const run = await invokeAs(without('tag:GetResources'), listTasksPath);
     expect(run.failure).toBeUndefined();

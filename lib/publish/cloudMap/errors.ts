@@ -1,9 +1,14 @@
 import { describeError, PublishError } from '../../errors.js';
 import { CLOUD_MAP_MAX_INSTANCES } from './constants.js';
 
+/** The Cloud Map calls that change a service. */
+export const CLOUD_MAP_WRITES = ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'] as const;
+
 /** A Cloud Map call failed: ListInstances, or the register/deregister of one instance. */
 export class CloudMapError extends PublishError {
   override name = 'CloudMapError';
+  /** The failed call changes the service (CLOUD_MAP_WRITES): it came after every read, and after the parameter's write. */
+  readonly write: boolean;
 
   /**
    * @param api - the failed call, e.g. `servicediscovery:RegisterInstance`
@@ -18,6 +23,7 @@ export class CloudMapError extends PublishError {
     options?: ErrorOptions,
   ) {
     super(api, serviceId, options);
+    this.write = (CLOUD_MAP_WRITES as readonly string[]).includes(api);
     const target = instanceId === undefined ? `service ${serviceId}` : `instance ${instanceId} of service ${serviceId}`;
     const cause = options?.cause === undefined ? 'unknown error' : describeError(options.cause);
     this.message =

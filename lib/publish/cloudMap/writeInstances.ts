@@ -11,11 +11,10 @@ import { WRITE_MIN_REMAINING_MS } from '../../constants.js';
 import { RunDeadlineError } from '../../errors.js';
 import { abortReason, awsCall, type RunScope } from '../../runScope.js';
 import { CLOUD_MAP_WRITE_CONCURRENCY } from './constants.js';
-import { CloudMapError } from './errors.js';
+import { CLOUD_MAP_WRITES, CloudMapError } from './errors.js';
 import type { Instance } from './instances.js';
 
-const REGISTER = 'servicediscovery:RegisterInstance';
-const DEREGISTER = 'servicediscovery:DeregisterInstance';
+const [REGISTER, DEREGISTER] = CLOUD_MAP_WRITES;
 
 // Both calls are asynchronous in Cloud Map: the OperationId is what says the request was accepted.
 const operation = z.object({ OperationId: z.string().check(z.minLength(1)) });

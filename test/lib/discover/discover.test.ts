@@ -2,7 +2,7 @@ import { DescribeTasksCommand, ListTasksCommand, type DescribeTasksCommandInput 
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { discover, hasTags } from '../../../lib/discover/index.js';
 import { startRun } from '../../../lib/runScope.js';
-import { describedTask, newClients, taskArn, taskIp } from '../../support/mockAws.js';
+import { awsError, describedTask, newClients, taskArn, taskIp } from '../../support/mockAws.js';
 import { ecs, resetStubs, tagging } from '../../support/stubAws.js';
 
 beforeEach(resetStubs);
@@ -93,9 +93,10 @@ describe('a DescribeTasks answer without the tags it was asked for', () => {
     expect(found.path).toBe('tagging');
     expect(found.tasks).toHaveLength(200);
     expect(found.fallback).toMatch(
-      /^ecs:DescribeTasks: 1 task\(s\) described without the tags asked for \(include TAGS\), e\.g\. arn:/,
+      /^ecs:DescribeTasks: 1 task\(s\) described without a tags field although include TAGS asked for it, e\.g\. arn:/,
     );
-    // ListTasks 3 pages + 3 DescribeTasks, then GetResources 2 pages (200 ARNs) + 2 DescribeTasks.
+    // ListTasks 3 pages + 3 DescribeTasks, then the Tagging API charged at 2 pages (200 ARNs, 100 a page on AWS;
+    // the stub serves them in one) + 2 DescribeTasks.
     expect(found.costs).toEqual([
       { path: 'listTasks', calls: 6 + 4, shared: 200 },
       { path: 'tagging', calls: 4, shared: 200 },
@@ -112,9 +113,17 @@ describe('a DescribeTasks answer without the tags it was asked for', () => {
       return { ResourceTagMappingList: arns.map((ResourceARN) => ({ ResourceARN })), PaginationToken: `p${page}` };
     });
     await expect(discover(newClients(), { app: ['shop'] }, 'prod', startRun(), 'tagging')).rejects.toThrow(
-      /^ecs:DescribeTasks: cluster prod: 30 task\(s\) described without the tags asked for .*over its page limit/,
+      /^ecs:DescribeTasks: cluster prod: 30 task\(s\) described without a tags field .*over its page limit/,
     );
     expect(page).toBe(100); // the page limit, once: no second pass through the Tagging API
+  });
+
+  it('a failure of the fallback fails the run, naming the failed call and why the run had left ListTasks', async () => {
+    serveCluster(30, 0, () => true);
+    tagging.on(GetResourcesCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
+    await expect(discover(newClients(), { app: ['shop'] }, 'prod', startRun(), 'listTasks')).rejects.toThrow(
+      /^tag:GetResources: AccessDeniedException: not allowed \(the run had left ListTasks: ecs:DescribeTasks: 30 task\(s\) described without a tags field/,
+    );
   });
 
   it('`tags: []` is an untagged task: no fallback', async () => {
