@@ -10,7 +10,8 @@ defmodule EcsPeers.PeerSet.V2TsTest do
 
   @parameter "/ecs-peers/shop"
 
-  # What a poller's source reads from these values (the `:fetch` seam standing in for SSM).
+  # What a poller's source reads from these values (the `:fetch` seam standing in for SSM):
+  # `{:v1 | :v2, names}`, or `{:error, reason}`.
   defp read({main, parts}) do
     values = Map.new(Enum.with_index(parts), fn {v, i} -> {"#{@parameter}/part/#{i}", v} end)
     values = Map.put(values, @parameter, main)
@@ -23,49 +24,86 @@ defmodule EcsPeers.PeerSet.V2TsTest do
     end
 
     o = %{parameter: @parameter, fetch: fetch, env: %{}, region: nil, http_timeout: 1_000}
-    assert {:ok, %{value: value}, source} = Source.read(Source.SSM.new(o))
 
-    case value do
-      {:entries, names} ->
-        {:v2, names, length(parts), source}
+    case Source.read(Source.SSM.new(o)) do
+      {:ok, %{value: {:entries, names}}, _source} ->
+        {:v2, names}
 
-      json when is_binary(json) ->
-        {:ok, %{"nodes" => names}} = EcsPeers.JSON.decode(json)
-        {:v1, names, 0, source}
+      {:ok, %{value: json}, _source} ->
+        case EcsPeers.JSON.decode(json) do
+          {:ok, %{"version" => 1, "nodes" => names}} -> {:v1, names}
+          other -> {:error, {:not_v1, other}}
+        end
+
+      {:error, reason, _source} ->
+        {:error, reason}
     end
   end
 
-  # Sizes across 0..5,000: all up to 64, then every 97th, the sizes around the v1/v2 switch
-  # (about 400 to 520 names), and 5,000. Every size 0..5,000 round-trips in the Elixir-only
-  # test (v2_test.exs) and in the TypeScript codec's own test; here each vector costs a
-  # TypeScript encoding, so a sample.
-  @sizes Enum.uniq(
-           Enum.to_list(0..64) ++
-             Enum.to_list(65..5_000//97) ++ Enum.to_list(380..540//8) ++ [4_999, 5_000]
-         )
+  defp sha256(iodata), do: :sha256 |> :crypto.hash(iodata) |> Base.encode16(case: :lower)
 
-  test "random IPv4 sets the TypeScript encoder publishes decode to exactly their names, v1 and v2" do
-    sets =
-      for n <- @sizes, {base, span} <- [{0, 0xFFFFFFFF}, {0x0A000000, 0xFFFF}] do
-        :rand.seed(:exsss, {n, span, 21})
-        ips = V2Encoder.random_addresses(n, base: base, span: span) |> Enum.map(&V2Encoder.ip/1)
-        {"shop", Enum.shuffle(ips)}
+  # The length of the set's v1 value, `{"version":1,"nodes":["shop@..",..]}`: the natural
+  # choice is v1 exactly when it is at most 8,192 characters.
+  defp v1_length(names),
+    do: 24 + Enum.sum(Enum.map(names, &(byte_size(&1) + 3))) - min(length(names), 1)
+
+  # What is wrong with a set's decoding (nothing: []), and the natural choice's format.
+  defp check(%{size: size, digest: digest, forced: forced, natural: natural}) do
+    exact? = fn names ->
+      length(names) == size and sha256(Enum.intersperse(names, "\n")) == digest
+    end
+
+    {forced_problems, names} =
+      case read(forced) do
+        {:v2, names} -> {if(exact?.(names), do: [], else: [forced: :not_its_names]), names}
+        other -> {[forced: other], []}
       end
 
-    forced = TsEncoder.encode!(sets, v2: true)
-    natural = TsEncoder.encode!(sets)
+    fits_v1? = v1_length(names) <= 8_192
 
-    for {{_basename, ips}, v2, plain} <- Enum.zip([sets, forced, natural]) do
-      expected = ips |> Enum.map(&("shop@" <> &1)) |> Enum.sort()
-      assert {:v2, ^expected, _parts, _} = read(v2), "#{length(ips)} addresses, forced v2"
+    {format, natural_problems} =
+      case natural do
+        {:same_as_forced, hash} ->
+          {main, parts} = forced
+          same? = hash == sha256(Enum.intersperse([main | parts], "\t"))
 
-      case read(plain) do
-        {:v1, names, 0, _} ->
-          assert names == expected and length(ips) <= 540
+          {:v2,
+           if(same? and not fits_v1?, do: [], else: [natural: {:same_as_forced, same?, fits_v1?}])}
 
-        {:v2, names, parts, _} ->
-          assert names == expected and length(ips) >= 370 and parts in 1..10
+        values ->
+          case read(values) do
+            {format, names} when format in [:v1, :v2] ->
+              right? = exact?.(names) and fits_v1? == (format == :v1)
+              {format, if(right?, do: [], else: [natural: {format, :wrong}])}
+
+            other ->
+              {:error, [natural: other]}
+          end
       end
+
+    {format, forced_problems ++ natural_problems}
+  end
+
+  # Every size, one random set each, whole IPv4 space at even sizes, 10.0.0.0/16 at odd
+  # ones: the TypeScript side makes and encodes the sets from the seed (random_sets.ts) and
+  # streams them; two decoders read them as they come.
+  test "random IPv4 sets of every size 0..5,000 the TypeScript encoder publishes decode to exactly their names, forced v2 and its natural choice (v1 while it fits)" do
+    results =
+      TsEncoder.random_sets(21, 0..5_000, ["all", "dense"])
+      |> Task.async_stream(&{&1.size, &1.space, check(&1)},
+        max_concurrency: System.schedulers_online(),
+        timeout: 60_000
+      )
+      |> Enum.map(fn {:ok, result} -> result end)
+
+    assert Enum.map(results, &elem(&1, 0)) == Enum.to_list(0..5_000)
+    failures = for {size, space, {_, [_ | _] = problems}} <- results, do: {size, space, problems}
+    assert failures == [], "#{length(failures)} sets: #{inspect(Enum.take(failures, 5))}"
+
+    # The natural choice is v1 for the small sets and v2 from about 370 (whole space) or
+    # 510 (10.0.0.0/16) names on: both seen in each space.
+    for space <- ["all", "dense"], format <- [:v1, :v2] do
+      assert Enum.any?(results, &match?({_, ^space, {^format, []}}, &1)), "#{space}: no #{format}"
     end
   end
 
