@@ -1,13 +1,16 @@
 /**
- * Random peer sets of every size, encoded by the reconciler's own encoder (lib/peerSet `peerSetValues`), for the
- * Elixir reader's cross-language test (`EcsPeers.Test.TsEncoder.random_sets!/2`). The sets are made here from a
- * seed, so the Elixir side ships nothing but the arguments:
+ * Random peer sets encoded by the reconciler's own encoder (lib/peerSet `peerSetValues`), for the Elixir reader's
+ * cross-language test (`EcsPeers.Test.TsEncoder.random_sets/3`). The sets are made here from a seed, so the
+ * Elixir side ships nothing but the arguments (run from the repository root):
  *
- *     npx tsx elixir/test/support/random_sets.ts SEED FROM TO SPACE,...
+ *     npx tsx elixir/test/support/random_sets.ts SEED sizes FROM TO SPACE,...
+ *     npx tsx elixir/test/support/random_sets.ts SEED v1-lengths FROM TO SPACE,...
  *
- * Size n (FROM..TO, in order) gets one set of exactly n distinct addresses from the n-th SPACE of the list, in
- * turn (`all`: the whole IPv4 space, a set whose size is a multiple of 5 holding 0.0.0.0 and 255.255.255.255; `dense`:
- * 10.0.0.0/16). Each set is one line on stdout, fields separated by tabs:
+ * `sizes`: size n (FROM..TO, in order) gets one set of exactly n distinct addresses from the spaces in turn (the
+ * n-th of the list, cyclically). `v1-lengths`: each length L (FROM..TO, from 130) gets, in every space, one set whose v1
+ * value is exactly L characters (random addresses, then a few whose lengths make up the rest), for the v1/v2
+ * switch at 8,192. Spaces: `all`, the whole IPv4 space (a set whose size is a multiple of 5 holds 0.0.0.0 and
+ * 255.255.255.255), and `dense`, 10.0.0.0/16. Each set is one line on stdout, fields separated by tabs:
  *
  *     SIZE  SPACE  DIGEST  K  FORCED_1 .. FORCED_K  NATURAL..
  *
@@ -30,11 +33,13 @@ const SPACES: Record<string, { base: number; span: number }> = {
   dense: { base: 0x0a000000, span: 2 ** 16 },
 };
 
-const [seedText = '', fromText = '', toText = '', spaceList = ''] = process.argv.slice(2);
+const [seedText = '', mode = '', fromText = '', toText = '', spaceList = ''] = process.argv.slice(2);
 const [seed, from, to] = [seedText, fromText, toText].map(Number) as [number, number, number];
 const spaces = spaceList.split(',');
-if (![seed, from, to].every(Number.isSafeInteger) || !spaces.every((space) => space in SPACES)) {
-  console.error(`usage: random_sets.ts SEED FROM TO SPACE,... (SPACE: ${Object.keys(SPACES).join(', ')})`);
+const valid = [seed, from, to].every(Number.isSafeInteger) && spaces.every((space) => space in SPACES);
+if (!valid || !(mode === 'sizes' || (mode === 'v1-lengths' && from >= 130))) {
+  const known = Object.keys(SPACES).join(', ');
+  console.error(`usage: random_sets.ts SEED sizes|v1-lengths FROM TO SPACE,... (SPACE: ${known}; v1 lengths from 130)`);
   process.exit(2);
 }
 
@@ -64,25 +69,80 @@ const nameOfRanks = (key: number): string => {
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
+const randomAddress = (space: string): number => SPACES[space]!.base + Math.floor(random() * SPACES[space]!.span);
+
+/** Sorts addresses by their names as byte strings and names them. */
+const named = (addresses: Iterable<number>): string[] =>
+  Array.from(Uint32Array.from(addresses, byRank).sort(), nameOfRanks);
+
 /** The node names of `size` distinct random addresses of a space, sorted as byte strings. */
 const randomNames = (size: number, space: string): string[] => {
-  const { base, span } = SPACES[space]!;
   const picked = new Set<number>();
   if (space === 'all' && size >= 2 && size % 5 === 0) picked.add(0).add(0xffffffff);
-  while (picked.size < size) picked.add(base + Math.floor(random() * span));
-  const keys = Uint32Array.from(picked, byRank).sort();
-  return Array.from(keys, nameOfRanks);
+  while (picked.size < size) picked.add(randomAddress(space));
+  return named(picked);
 };
 
-const line = (size: number, space: string): string => {
-  const names = randomNames(size, space);
+// A name costs its length and 3 characters in the v1 value (quotes, comma), which holds 23 more: `{"version":1,
+// "nodes":[` .. `]}` less the last comma. Names of the whole space are 12..20 characters (`shop@0.0.0.0` ..), of
+// 10.0.0.0/16 13..17.
+const COSTS: Record<string, [number, number]> = { all: [15, 23], dense: [16, 20] };
+const cost = (address: number): number =>
+  `${BASENAME}@${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`.length + 3;
+const octetOf = (length: number): number =>
+  [0, 10, 100][length - 1]! + Math.floor(random() * [10, 90, 156][length - 1]!);
+
+/** A random address of a space whose node name costs `wanted` characters in the v1 value. */
+const addressCosting = (wanted: number, space: string): number => {
+  const free = space === 'all' ? 4 : 2;
+  // The free octets' digits: all but quotes and comma, `shop@`, the dots, and `10` and `0` of 10.0.0.0/16.
+  let left = wanted - 3 - 5 - 3 - (space === 'all' ? 0 : 3);
+  const lengths = Array.from({ length: free }, () => 1);
+  for (left -= free; left > 0; left -= 1) {
+    const open = lengths.flatMap((length, i) => (length < 3 ? [i] : []));
+    lengths[open[Math.floor(random() * open.length)]!]! += 1;
+  }
+  const octets = lengths.map(octetOf);
+  return octets.reduce((value, octet) => value * 256 + octet, space === 'all' ? 0 : 10 * 256) >>> 0;
+};
+
+/** The node names of a random set of a space whose v1 value is exactly `length` characters. */
+const namesOfV1Length = (length: number, space: string): string[] => {
+  const [least, most] = COSTS[space]!;
+  const picked = new Set<number>();
+  let rest = length - 23;
+  // Random addresses while what is left is well over what a few names of any length make up (107 or more
+  // characters: some number of names costing `least` .. `most` each makes it up exactly).
+  while (rest >= 130) {
+    const address = randomAddress(space);
+    if (picked.has(address)) continue;
+    picked.add(address);
+    rest -= cost(address);
+  }
+  const count = Math.ceil(rest / most);
+  for (let i = 0; i < count; i += 1) {
+    const wanted = Math.floor(rest / (count - i));
+    if (wanted < least || wanted > most) throw new Error(`no name costs ${wanted} characters in ${space}`);
+    let address: number;
+    do address = addressCosting(wanted, space);
+    while (picked.has(address));
+    picked.add(address);
+    rest -= wanted;
+  }
+  const names = named(picked);
+  const v1 = JSON.stringify({ version: 1, nodes: names }).length;
+  if (v1 !== length) throw new Error(`a set meant to be ${length} characters in v1 is ${v1}`);
+  return names;
+};
+
+const line = (names: string[], space: string): string => {
   const digest = sha256(names.join('\n'));
   const forcedValues = peerSetValues(BASENAME, names, { v2: true });
   const naturalValues = peerSetValues(BASENAME, names);
   const forced = [forcedValues.main, ...forcedValues.parts].join('\t');
   const natural = [naturalValues.main, ...naturalValues.parts].join('\t');
   const rest = natural === forced ? `=\t${sha256(forced)}` : natural;
-  return `${size}\t${space}\t${digest}\t${1 + forcedValues.parts.length}\t${forced}\t${rest}\n`;
+  return `${names.length}\t${space}\t${digest}\t${1 + forcedValues.parts.length}\t${forced}\t${rest}\n`;
 };
 
 // stdin and stdout are used with blocking calls: process.stdout's writes to a pipe would wait for the event loop,
@@ -118,4 +178,13 @@ const writeLine = (text: string): void => {
   for (let done = 0; done < bytes.length;) done += whenReady(() => writeSync(1, bytes, done));
 };
 
-for (let size = from; size <= to && mayWrite(); size += 1) writeLine(line(size, spaces[size % spaces.length]!));
+const sets = function* (): Generator<[string[], string]> {
+  for (let n = from; n <= to; n += 1) {
+    if (mode === 'sizes') yield [randomNames(n, spaces[n % spaces.length]!), spaces[n % spaces.length]!];
+    else for (const space of spaces) yield [namesOfV1Length(n, space), space];
+  }
+};
+for (const [names, space] of sets()) {
+  if (!mayWrite()) break;
+  writeLine(line(names, space));
+}

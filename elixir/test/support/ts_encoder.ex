@@ -50,10 +50,12 @@ defmodule EcsPeers.Test.TsEncoder do
   end
 
   @doc """
-  The random sets `elixir/test/support/random_sets.ts` makes from `seed`, one for each
-  size of `sizes` (a range), in order, drawn from `spaces` in turn (size `n` from
-  `Enum.at(spaces, rem(n, length(spaces)))`: `"all"`, the whole IPv4 space, or `"dense"`,
-  10.0.0.0/16), each encoded by the reconciler. A lazy stream of
+  Random sets `elixir/test/support/random_sets.ts` makes from `seed` and encodes with
+  the reconciler's `lib/peerSet`, in the order made, as a lazy stream. `what` is
+  `{:sizes, range}`, one set of each size, drawn from `spaces` in turn (size `n` from
+  `Enum.at(spaces, rem(n, length(spaces)))`), or `{:v1_lengths, range}`, for each length
+  (at least 130) one set in every space whose v1 value is that many characters. Spaces:
+  `"all"`, the whole IPv4 space, and `"dense"`, 10.0.0.0/16. Each set is
 
       %{size: n, space: space, digest: hex, forced: {main, [part]},
         natural: {main, [part]} | {:same_as_forced, hex}}
@@ -62,11 +64,14 @@ defmodule EcsPeers.Test.TsEncoder do
   `"\\n"`), `forced` the values of the v2 form and `natural` those the reconciler
   publishes (v1 while it fits), or, when they are the forced values' bytes, the SHA-256
   of those joined by tabs. The script runs at most #{@ahead} sets ahead of the stream's
-  consumer, so memory stays flat whatever the range. Must be enumerated by one process.
+  consumer, so memory stays flat whatever the range. To be enumerated by one process.
   """
-  def random_sets(seed, first..last//1, spaces) when is_integer(seed) do
+  def random_sets(seed, {mode, first..last//1}, spaces)
+      when is_integer(seed) and mode in [:sizes, :v1_lengths] do
+    mode = if mode == :sizes, do: "sizes", else: "v1-lengths"
+
     args =
-      ["elixir/test/support/random_sets.ts", "#{seed}", "#{first}", "#{last}"] ++
+      ["elixir/test/support/random_sets.ts", "#{seed}", mode, "#{first}", "#{last}"] ++
         [Enum.join(spaces, ",")]
 
     Stream.resource(
@@ -79,7 +84,9 @@ defmodule EcsPeers.Test.TsEncoder do
             cd: @root,
             args: args,
             # As `npx tsx` runs it: with the repository's Node.
-            env: [{~c"PATH", ~c"#{Path.join(@root, "node_modules/.bin")}:#{System.get_env("PATH")}"}]
+            env: [
+              {~c"PATH", ~c"#{Path.join(@root, "node_modules/.bin")}:#{System.get_env("PATH")}"}
+            ]
           ])
 
         Port.command(port, :binary.copy(".", @ahead))
