@@ -25,6 +25,27 @@ export interface HandlerDependencies {
   metrics: Metrics;
 }
 
+/** The log line of a run that succeeded: the stores it wrote, else those it left unchanged. */
+const reconciledLine = ({ stores }: Report): string => {
+  const named = [
+    stores.ssm && { name: 'parameter', written: stores.ssm.written },
+    stores.cloudMap && { name: 'Cloud Map service', written: stores.cloudMap.written },
+  ].filter((store) => store !== undefined);
+  const written = named.filter((store) => store.written);
+  const listed = (written.length > 0 ? written : named).map((store) => store.name).join(' and ');
+  return `reconciled: ${listed} ${written.length > 0 ? 'written' : 'unchanged'}`;
+};
+
+/** What a failed run left in each store, for its log line (Cloud Map registers before it deregisters). */
+const keptAfterFailure = (config: Config): string =>
+  [
+    config.peersParameter !== undefined && 'the parameter keeps its last value',
+    config.cloudMapServiceId !== undefined &&
+      'Cloud Map lost no live peer (a write cut short may have registered some)',
+  ]
+    .filter((text) => text !== false)
+    .join('; ');
+
 /**
  * Builds the Lambda handler: classify the trigger, reconcile, log and measure the report. The run gets
  * middy's abort signal (aborted when the invocation ends) and the invocation's remaining time, so it stops
@@ -67,7 +88,13 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
         paths,
       });
       recordReport(metrics, report);
-      logger.info(report.written ? 'reconciled: parameter written' : 'reconciled: parameter unchanged', { report });
+      if (report.tasks.fallback !== undefined) {
+        logger.warn('discovery took the other path', {
+          discovery: report.tasks.discovery,
+          reason: report.tasks.fallback,
+        });
+      }
+      logger.info(reconciledLine(report), { report });
       return { ...report, ...batch };
     } catch (error) {
       recordError(metrics);
@@ -76,7 +103,7 @@ export const createHandler = ({ config, clients, logger, metrics }: HandlerDepen
       const outcome =
         error instanceof OverwriteRaceError
           ? 'reconcile failed; its write raced another writer and the next run republishes'
-          : 'reconcile failed; the parameter keeps its last value';
+          : `reconcile failed; ${keptAfterFailure(config)}`;
       logger.error(outcome, { failedCall, error: boundedError(error) });
       throw error;
     }

@@ -91,6 +91,7 @@ export const reconcile = async (
         inCluster: found.inCluster,
         missing: missing.length,
         skipped,
+        ...(found.fallback === undefined ? {} : { fallback: found.fallback }),
       },
       apiCalls: scope.calls,
       durationMs: Math.round(scope.now() - started),

@@ -41,6 +41,8 @@ export interface Report {
     missing: number;
     /** Described tasks that are not peers, by reason. */
     skipped: Partial<Record<SkipReason, number>>;
+    /** Why discovery left the path it was given for the other one (lib/discover/discover.ts), if it did. */
+    fallback?: string;
   };
   apiCalls: ApiCalls;
   durationMs: number;

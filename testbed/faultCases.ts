@@ -52,6 +52,8 @@ export interface FaultCase {
   event?: unknown;
   /** Every log line stays under CloudWatch Logs' 262,144-byte event limit. */
   boundedLogs?: boolean;
+  /** The discovery path the report must name (a run that must stay on its path, or fall back). */
+  discovery?: 'tagging' | 'listTasks';
 }
 
 const API_NAME: Record<Api, RegExp> = {

@@ -23,20 +23,19 @@ const KINDS: { label: string; fault: Fault; once: boolean; expect: Promised }[] 
   { label: 'access denied', fault: { kind: 'error', type: 'AccessDeniedException' }, once: true, expect: 'nothing' },
 ];
 
-const rewrite = (calls: FaultRule['calls'], change: (answer: Answer, request: Answer, call: number) => Answer) => () => [
-  { api: 'ListTasks', calls, fault: { kind: 'rewrite' as const, rewrite: change } },
-];
+const rewrite =
+  (calls: FaultRule['calls'], change: (answer: Answer, request: Answer, call: number) => Answer) => () => [
+    { api: 'ListTasks', calls, fault: { kind: 'rewrite' as const, rewrite: change } },
+  ];
 
-const transportCases = KINDS.map(
-  ({ label, fault, once, expect }): FaultCase => ({
-    id: `ListTasks: ${label}`,
-    api: 'ListTasks',
-    rules: () => [{ api: 'ListTasks', calls: once ? [1] : { from: 1 }, fault }],
-    expect,
-    ...(expect === 'nothing' ? { error } : {}),
-    env,
-  }),
-);
+const transportCases = KINDS.map(({ label, fault, once, expect }): FaultCase => ({
+  id: `ListTasks: ${label}`,
+  api: 'ListTasks',
+  rules: () => [{ api: 'ListTasks', calls: once ? [1] : { from: 1 }, fault }],
+  expect,
+  ...(expect === 'nothing' ? { error } : { discovery: 'listTasks' as const }),
+  env,
+}));
 
 const answerCases: FaultCase[] = [
   {
@@ -76,5 +75,31 @@ const answerCases: FaultCase[] = [
   },
 ];
 
+// DescribeTasks asked for the tags (`include: ["TAGS"]`) and answered without them: the run cannot tell those
+// tasks' tags and must not take them for untagged. It takes the Tagging API instead (which does not ask).
+const withoutTags = (answer: Answer, request: Answer): Answer =>
+  (request.include ?? []).includes('TAGS')
+    ? { ...answer, tasks: (answer.tasks ?? []).map(({ tags: _tags, ...task }: Answer) => task) }
+    : answer;
+
+const untoldCases: FaultCase[] = [
+  {
+    id: 'DescribeTasks (with tags): a middle chunk answered without tags',
+    api: 'DescribeTasks',
+    rules: () => [{ api: 'DescribeTasks', calls: [2], fault: { kind: 'rewrite', rewrite: withoutTags } }],
+    expect: 'full',
+    discovery: 'tagging',
+    env,
+  },
+  {
+    id: 'DescribeTasks (with tags): every answer without tags',
+    api: 'DescribeTasks',
+    rules: () => [{ api: 'DescribeTasks', calls: { from: 1 }, fault: { kind: 'rewrite', rewrite: withoutTags } }],
+    expect: 'full',
+    discovery: 'tagging',
+    env,
+  },
+];
+
 /** Every ListTasks case. */
-export const LIST_TASKS_CASES: readonly FaultCase[] = [...transportCases, ...answerCases];
+export const LIST_TASKS_CASES: readonly FaultCase[] = [...transportCases, ...answerCases, ...untoldCases];

@@ -164,6 +164,10 @@ export const brokenPromises = (outcome: Outcome): string[] => {
     problems.push('no call met the fault: the case proves nothing');
   if (outcome.hung) problems.push(`hung (${outcome.ms} ms)`);
   if (stored === 'partial' || stored === 'empty' || stored === 'other') problems.push(`published a ${stored} set`);
+  const discovery = outcome.result?.tasks.discovery;
+  if (faultCase.discovery && outcome.result && discovery !== faultCase.discovery) {
+    problems.push(`discovered by ${discovery}, not ${faultCase.discovery}`);
+  }
   if (faultCase.boundedLogs && outcome.longestLogLine > LOG_EVENT_MAX_BYTES) {
     problems.push(`logged a ${outcome.longestLogLine}-byte line`);
   }

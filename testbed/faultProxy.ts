@@ -115,6 +115,18 @@ const parse = (text: string): Answer => {
   }
 };
 
+// moto 5 keeps whether a DescribeTasks answer carries the tags in state its server threads share (a class
+// attribute of its ECS response class, set per request): while one DescribeTasks without `include: ["TAGS"]`
+// is answered, another with it can come back without `tags`. AWS has no such race; the reconciler takes such
+// an answer for what it is and falls back (test/faults/tagsRace.test.ts shows it on moto itself). So that
+// every other case tests what it says, the proxies of a process send DescribeTasks to moto one at a time.
+let describing: Promise<unknown> = Promise.resolve();
+const oneDescribeAtATime = <T>(send: () => Promise<T>): Promise<T> => {
+  const sent = describing.then(send, send);
+  describing = sent.catch(() => undefined);
+  return sent;
+};
+
 /**
  * Starts a fault proxy on a free loopback port in front of `upstream` (moto's endpoint).
  *
@@ -156,6 +168,7 @@ export const startFaultProxy = async (upstream: string): Promise<FaultProxy> => 
   const pages = new Map<string, Promise<Forwarded>>();
 
   const forward = (request: IncomingMessage, body: Buffer, api: string): Promise<Forwarded> => {
+    if (api === 'DescribeTasks') return oneDescribeAtATime(() => forwardNow(request, body));
     if (api !== 'GetResources' || !body.includes('PaginationToken')) return forwardNow(request, body);
     const key = body.toString();
     if (!pages.has(key)) pages.set(key, forwardNow(request, body));

@@ -46,9 +46,17 @@ const freePort = (): Promise<number> =>
     });
   });
 
-const waitUntilUp = async (endpoint: string, child: ChildProcess, output: () => string): Promise<void> => {
+const waitUntilUp = async (
+  endpoint: string,
+  child: ChildProcess,
+  output: () => string,
+  spawnError: () => Error | undefined,
+): Promise<void> => {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
+    const error = spawnError();
+    // EACCES (a .venv another user owns), ENOENT (a MOTO_SERVER that went away): say so, with the way out.
+    if (error) throw new Error(`moto_server could not be started (${error.message}): ${INSTALL_HINT}`);
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${output()}`);
     try {
       const response = await fetch(`${endpoint}/moto-api/data.json`);
@@ -85,14 +93,21 @@ export const startMoto = async (env: Record<string, string> = {}): Promise<MotoS
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  let spawnError: Error | undefined;
+  child.once('error', (error) => (spawnError = error));
   const stop = () =>
     new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      if (spawnError || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
   try {
-    await waitUntilUp(endpoint, child, () => log);
+    await waitUntilUp(
+      endpoint,
+      child,
+      () => log,
+      () => spawnError,
+    );
     await pinTaskStates(endpoint);
   } catch (error) {
     await stop();

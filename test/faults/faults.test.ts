@@ -54,6 +54,12 @@ describe('a transient fault is ridden out: the full set is published', () => {
     expect(summary(found)).toMatchObject({ stored: 'full' });
     expect(found.failure).toBeUndefined();
     expect(found.result?.peerCount).toBe(fullSetOf(bed, faultCase).length);
+    if (faultCase.discovery) expect(found.result?.tasks.discovery).toBe(faultCase.discovery);
+    if (faultCase.discovery && faultCase.discovery !== faultCase.env?.DISCOVERY_PATH) {
+      // A run that left its path says so, and why, in a warning and in its report.
+      expect(found.output).toMatch(/"level":"WARN".*discovery took the other path/);
+      expect(found.result?.tasks.fallback).toMatch(/described without the tags asked for/);
+    }
     expect(found.hung).toBe(false);
     expect(found.ms).toBeLessThan(boundOf(bed));
     if (faultCase.boundedLogs) {

@@ -6,10 +6,12 @@ import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient 
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { jest } from '@jest/globals';
+import type { Config } from '../../lib/config.js';
 import { ConfigError, OverwriteRaceError, TriggerError } from '../../lib/errors.js';
 import { createHandler } from '../../lib/handler.js';
 import { METRIC } from '../../lib/metrics.js';
 import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
+import { serveService, SERVICE_ID } from '../support/stubCloudMap.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -18,7 +20,7 @@ const ecs = mockClient(ECSClient);
 const ssm = mockClient(SSMClient);
 
 const context = { awsRequestId: 'req-1', functionName: 'reconcile', functionVersion: '$LATEST' } as Context;
-const config = {
+const config: Config = {
   peersParameter: '/ecs-peers/shop',
   taskTags: { app: ['shop'] },
   cluster: 'prod',
@@ -30,7 +32,7 @@ const taskEvent = (cluster: string) => ({
   detail: { clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`, lastStatus: 'STOPPED' },
 });
 
-const setup = () => {
+const setup = (withConfig: Config = config) => {
   const logger = new Logger({ logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
   const logs = {
@@ -39,7 +41,7 @@ const setup = () => {
     warn: jest.spyOn(logger, 'warn'),
   };
   const added = jest.spyOn(metrics, 'addMetric');
-  const handler = createHandler({ config, clients: newClients(), logger, metrics });
+  const handler = createHandler({ config: withConfig, clients: newClients(), logger, metrics });
   return { handler, logs, added };
 };
 
@@ -214,5 +216,38 @@ describe('the reconcile handler', () => {
     expect(line.length).toBeLessThan(10_000);
     expect(line).not.toContain('yyyy');
     expect(line).toContain('"httpStatusCode":500');
+  });
+});
+
+describe('the log lines name the stores a run published to', () => {
+  const { peersParameter: _ssm, ...rest } = config;
+  const cloudMapOnly: Config = { ...rest, cloudMapServiceId: SERVICE_ID, region: 'us-east-1' };
+  const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+
+  it('Cloud Map alone: written, then unchanged; a failure says no live peer was lost', async () => {
+    serveService();
+    const { handler, logs } = setup(cloudMapOnly);
+    const first = await handler(scheduled, context);
+    expect(logs.info).toHaveBeenLastCalledWith('reconciled: Cloud Map service written', { report: first });
+    const second = await handler(scheduled, context);
+    expect(logs.info).toHaveBeenLastCalledWith('reconciled: Cloud Map service unchanged', { report: second });
+    expect(ssm.calls()).toHaveLength(0);
+
+    tagging.on(GetResourcesCommand).rejects(awsError('ThrottlingException', 'slow down'));
+    await expect(handler(scheduled, context)).rejects.toThrow(/tag:GetResources/);
+    expect(logs.error).toHaveBeenCalledWith(
+      'reconcile failed; Cloud Map lost no live peer (a write cut short may have registered some)',
+      expect.objectContaining({ failedCall: 'tag:GetResources' }),
+    );
+  });
+
+  it('both stores: only the one written is named written', async () => {
+    serveService();
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'none', $metadata: {} }));
+    const { handler, logs } = setup({ ...cloudMapOnly, peersParameter: '/ecs-peers/shop' });
+    const first = await handler(scheduled, context);
+    expect(logs.info).toHaveBeenLastCalledWith('reconciled: parameter and Cloud Map service written', {
+      report: first,
+    });
   });
 });

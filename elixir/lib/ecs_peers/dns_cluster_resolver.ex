@@ -62,7 +62,7 @@ defmodule EcsPeers.DNSClusterResolver do
   shrink it): so the whole cluster stays near `:read_budget` reads per second whatever
   DNSCluster's `:interval` (a read happens at the first lookup after it is due). A
   failed read doubles the spacing, up to `:max_backoff` (or the budgeted spacing, if
-  longer); a throttled one (see `EcsPeers.AWS.SSM.throttled?/1`) up to 8 times the
+  longer); a throttled one (see `EcsPeers.AWS.Errors.throttled?/1`) up to 8 times the
   budgeted spacing. The state (the credentials
   cache, the clock offset, the last addresses, the atom budget) lives in the calling
   process, DNSCluster's, under this module's key: it goes away with it, and each

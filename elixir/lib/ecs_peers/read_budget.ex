@@ -69,11 +69,11 @@ defmodule EcsPeers.ReadBudget do
 
   @doc """
   True for an answer that says the account is over its request rate: what
-  `EcsPeers.AWS.SSM.throttled?/1` recognises (`ThrottlingException` and the SDKs'
+  `EcsPeers.AWS.Errors.throttled?/1` recognises (`ThrottlingException` and the SDKs'
   other throttling codes, HTTP 429), or an HTTP 503.
   """
   @spec throttled?(term()) :: boolean()
   def throttled?({:aws_error, 503, _type, _message}), do: true
   def throttled?({:call, _operation, reason}), do: throttled?(reason)
-  def throttled?(reason), do: EcsPeers.AWS.SSM.throttled?(reason)
+  def throttled?(reason), do: EcsPeers.AWS.Errors.throttled?(reason)
 end

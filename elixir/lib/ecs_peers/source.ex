@@ -16,6 +16,7 @@ defmodule EcsPeers.Source do
   a source answers an unchanged store with the same snapshot, without reading more.
   """
 
+  alias EcsPeers.AWS.Env
   alias EcsPeers.Source
 
   @type snapshot :: %{version: term(), hash: binary(), value: binary() | {:entries, [term()]}}
@@ -106,6 +107,32 @@ defmodule EcsPeers.Source do
       Enum.sort(Keyword.keys(value)) == [:namespace, :service] and
       Enum.all?(value, fn {_, v} -> is_binary(v) and v != "" and byte_size(v) <= 1024 end)
   end
+
+  @doc false
+  # The client of an AWS API module (`EcsPeers.AWS.SSM`, `EcsPeers.AWS.CloudMap`) for the
+  # validated options: their :env laid over the OS environment, :region, :http_timeout.
+  @spec client(module(), map()) :: EcsPeers.AWS.Client.t()
+  def client(api, o), do: api.new(Env.build(o.env), region: o.region, timeout: o.http_timeout)
+
+  @doc false
+  # Calls `fun` with the source's client (an AWS call returning `{:ok | :error, _,
+  # client}`) and puts the client it returns back in the source. An error names its
+  # call, `{:call, operation, reason}`, but GetParameter's: the call
+  # `EcsPeers.AWS.Errors.describe/3` assumes.
+  @spec call(struct(), String.t(), (term() -> {:ok, term(), term()} | {:error, term(), term()})) ::
+          {:ok, term(), struct()} | {:error, term(), struct()}
+  def call(%{client: client} = source, operation, fun) do
+    case fun.(client) do
+      {:ok, result, client} ->
+        {:ok, result, %{source | client: client}}
+
+      {:error, reason, client} ->
+        {:error, call_error(operation, reason), %{source | client: client}}
+    end
+  end
+
+  defp call_error("GetParameter", reason), do: reason
+  defp call_error(operation, reason), do: {:call, operation, reason}
 
   @doc false
   def apply_fun({m, f, a}, args), do: apply(m, f, a ++ args)

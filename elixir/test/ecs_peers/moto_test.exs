@@ -76,7 +76,7 @@ defmodule EcsPeers.MotoTest do
   test "moto enforces the policy: the reader may not write", ctx do
     write = %{"Name" => @parameter, "Value" => "x", "Type" => "String", "Overwrite" => true}
     assert {403, body} = Moto.ssm(ctx.moto, "PutParameter", write, ctx.reader)
-    assert {:aws_error, 403, "AccessDenied", message} = EcsPeers.AWS.SSM.aws_error(403, body)
+    assert {:aws_error, 403, "AccessDenied", message} = EcsPeers.AWS.Request.aws_error(403, body)
     assert message =~ "not authorized to perform: ssm:PutParameter"
   end
 

@@ -1,7 +1,7 @@
 defmodule EcsPeers.SecretsTest do
   use ExUnit.Case, async: true
 
-  alias EcsPeers.AWS.{Credentials, Env, SSM}
+  alias EcsPeers.AWS.{Client, Credentials, Env, SSM}
   alias EcsPeers.Test.FakeCluster
   alias EcsPeers.Test.FakeCredentialsServer, as: CredsServer
 
@@ -63,7 +63,7 @@ defmodule EcsPeers.SecretsTest do
 
     client = %{SSM.new(%{"AWS_SECRET_ACCESS_KEY" => @secret}) | credentials: creds}
     refute inspect(client) =~ @secret
-    redacted = SSM.redact(client)
+    redacted = Client.redact(client)
     assert redacted.env["AWS_SECRET_ACCESS_KEY"] == "[REDACTED]"
     refute inspect(Map.from_struct(redacted), structs: false) =~ @secret
   end

@@ -66,4 +66,37 @@ defmodule EcsPeers.SourceTest do
     assert EcsPeers.AWS.Errors.key({:inconsistent_set, 3, {:missing_part, 1}}) ==
              EcsPeers.AWS.Errors.key({:inconsistent_set, 3, {:part_of_another_set, 0}})
   end
+
+  test "a failed AWS call names its call, but the parameter's GetParameter, as the log wording expects" do
+    # Port 1 of loopback refuses at once: the real request path, no AWS.
+    env = %{
+      "AWS_REGION" => "us-east-1",
+      "AWS_ENDPOINT_URL" => "http://127.0.0.1:1",
+      "AWS_ACCESS_KEY_ID" => "AKIDEXAMPLE",
+      "AWS_SECRET_ACCESS_KEY" => "wJalrXUtnFEMIK7MDENG"
+    }
+
+    ssm = Source.new(Options.validate!(parameter: "/p", env: env))
+    assert {:error, {:unreachable, "http://127.0.0.1:1", _}, %Source.SSM{}} = Source.read(ssm)
+
+    cloud_map = Source.new(Options.validate!(cloud_map: [namespace: "n", service: "s"], env: env))
+
+    assert {:error, {:call, "DiscoverInstancesRevision", {:unreachable, _, _}}, source} =
+             Source.read(cloud_map)
+
+    refute inspect(Source.redact(source)) =~ "wJalrXUtnFEMIK7MDENG"
+  end
+
+  test "a source's AWS call keeps the client it returns, whatever the answer" do
+    source = %Source.SSM{client: :before}
+
+    assert {:ok, 1, %{client: :after}} =
+             Source.call(source, "GetParameter", fn :before -> {:ok, 1, :after} end)
+
+    assert {:error, {:call, "GetParameters", :denied}, %{client: :after}} =
+             Source.call(source, "GetParameters", fn :before -> {:error, :denied, :after} end)
+
+    assert {:error, :denied, %{client: :after}} =
+             Source.call(source, "GetParameter", fn :before -> {:error, :denied, :after} end)
+  end
 end

@@ -57,6 +57,18 @@ defmodule EcsPeers.Test.Moto do
     moto
   end
 
+  @doc """
+  A `setup_all` callback (`import EcsPeers.Test.Moto, only: [moto_without_iam: 1]`,
+  `setup_all :moto_without_iam`): one moto_server for the test module, stopped after
+  it, that never enforces IAM (moto_test.exs proves signing). Adds `:moto`.
+  """
+  def moto_without_iam(_context) do
+    # A count of unauthenticated actions never reached.
+    moto = start!(no_auth_count: 1_000_000_000)
+    ExUnit.Callbacks.on_exit(fn -> stop(moto) end)
+    %{moto: moto}
+  end
+
   @doc "Kills moto_server."
   def stop(%__MODULE__{os_pid: os_pid}) do
     System.cmd("kill", ["-TERM", Integer.to_string(os_pid)], stderr_to_stdout: true)

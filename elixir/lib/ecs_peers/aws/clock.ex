@@ -6,7 +6,7 @@ defmodule EcsPeers.AWS.Clock do
   than 5 minutes away from its own clock. As the AWS SDKs do, the offset is corrected
   from the `Date` header of an answer when that header is 5 minutes or more away from
   the corrected clock; a request refused for its time (`skew_error?/1`) is then retried
-  once (see `EcsPeers.AWS.SSM`), and the offset is kept for every later request.
+  once (see `EcsPeers.AWS.Request`), and the offset is kept for every later request.
   """
 
   # AWS's tolerance; a smaller difference is left alone (the Date header has 1 s resolution).

@@ -10,71 +10,47 @@ defmodule EcsPeers.AWS.CloudMap do
   `AWS_ENDPOINT_URL_SERVICEDISCOVERY`, else `AWS_ENDPOINT_URL`, else the data-plane host
   `https://data-servicediscovery.REGION.amazonaws.com` (`.amazonaws.com.cn` in `cn-`
   regions). A custom endpoint is used as given (the AWS SDKs would put `data-` before
-  its host; moto and a VPC endpoint's URL need it as is). Region, credentials, clock
-  correction and errors are those of `EcsPeers.AWS.Request`, as for SSM.
+  its host; moto and a VPC endpoint's URL need it as is). The client is an
+  `EcsPeers.AWS.Client` and the signed call `EcsPeers.AWS.Request`, as for SSM: region,
+  credentials, clock correction and errors are theirs.
   """
 
-  alias EcsPeers.AWS.{Clock, Credentials, Request, SSM}
+  alias EcsPeers.AWS.{Client, Request}
 
-  @derive {Inspect, except: [:env]}
-  defstruct [
-    :region,
-    :endpoint,
-    :env,
-    :timeout,
-    credentials: nil,
-    container_host: nil,
-    clock_offset: 0,
-    # Until an AWS answer has checked the clock (EcsPeers.AWS.Credentials).
-    clock_checked?: false
-  ]
+  @api %{
+    service: "servicediscovery",
+    target_prefix: "Route53AutoNaming_v20170314.",
+    content_type: "application/x-amz-json-1.1",
+    endpoint_variable: "AWS_ENDPOINT_URL_SERVICEDISCOVERY",
+    host: "data-servicediscovery"
+  }
 
-  @type t :: %__MODULE__{
-          region: String.t() | nil,
-          endpoint: String.t() | nil,
-          env: %{String.t() => String.t()},
-          credentials: Credentials.cache(),
-          timeout: pos_integer(),
-          container_host: String.t() | nil,
-          clock_offset: Clock.offset(),
-          clock_checked?: boolean()
-        }
-
+  @type t :: Client.t()
   @type instance :: %{instance_id: String.t(), attributes: %{String.t() => String.t()}}
 
-  @target "Route53AutoNaming_v20170314."
   # The per-service instance limit, and DiscoverInstances' largest MaxResults.
   @max_results 1_000
 
-  @doc "A client from an environment map and options (`:region`, `:timeout`, `:container_host`)."
+  @doc """
+  A Cloud Map client from an environment map and options (`:region`, `:timeout`,
+  `:container_host`): see `EcsPeers.AWS.Client`.
+  """
   @spec new(%{String.t() => String.t()}, keyword()) :: t()
-  def new(env, opts \\ []) do
-    region = Request.region(env, opts)
-    variables = ["AWS_ENDPOINT_URL_SERVICEDISCOVERY", "AWS_ENDPOINT_URL"]
-
-    %__MODULE__{
-      region: region,
-      endpoint: Request.endpoint(env, variables, "data-servicediscovery", region),
-      env: env,
-      timeout:
-        Keyword.get_lazy(opts, :timeout, fn -> EcsPeers.Options.default(:http_timeout) end),
-      container_host: opts[:container_host]
-    }
-  end
-
-  @doc "The client with its secrets replaced by `\"[REDACTED]\"`."
-  @spec redact(t()) :: t()
-  def redact(%__MODULE__{} = client), do: SSM.redact_client(client)
+  def new(env, opts \\ []), do: Client.new(env, @api, opts)
 
   @doc """
   The service's instances revision: `{:ok, revision, client}` or `{:error, reason, client}`.
   """
   @spec discover_instances_revision(t(), String.t(), String.t()) ::
           {:ok, integer(), t()} | {:error, term(), t()}
-  def discover_instances_revision(%__MODULE__{} = client, namespace, service) do
+  def discover_instances_revision(
+        %Client{service: "servicediscovery"} = client,
+        namespace,
+        service
+      ) do
     payload = %{"NamespaceName" => namespace, "ServiceName" => service}
 
-    Request.call(client, "servicediscovery", @target <> "DiscoverInstancesRevision", payload, fn
+    Request.call(client, "DiscoverInstancesRevision", payload, fn
       %{"InstancesRevision" => revision} when is_integer(revision) -> {:ok, revision}
       _ -> {:error, :unexpected_response}
     end)
@@ -89,7 +65,7 @@ defmodule EcsPeers.AWS.CloudMap do
   @spec discover_instances(t(), String.t(), String.t()) ::
           {:ok, %{revision: integer() | nil, instances: [instance()]}, t()}
           | {:error, term(), t()}
-  def discover_instances(%__MODULE__{} = client, namespace, service) do
+  def discover_instances(%Client{service: "servicediscovery"} = client, namespace, service) do
     payload = %{
       "NamespaceName" => namespace,
       "ServiceName" => service,
@@ -97,7 +73,7 @@ defmodule EcsPeers.AWS.CloudMap do
       "HealthStatus" => "ALL"
     }
 
-    Request.call(client, "servicediscovery", @target <> "DiscoverInstances", payload, fn
+    Request.call(client, "DiscoverInstances", payload, fn
       %{"Instances" => instances} = body when is_list(instances) ->
         revision = if is_integer(body["InstancesRevision"]), do: body["InstancesRevision"]
         {:ok, %{revision: revision, instances: Enum.flat_map(instances, &instance/1)}}

@@ -21,7 +21,7 @@ defmodule EcsPeers.AWS.Credentials do
   while the old credentials are still valid for more than 10 seconds, the old ones are
   used; expired credentials are never returned (an endpoint that hands out credentials
   already expired gets `:container_credentials_expired`), so nothing is signed with them.
-  `:now` is the caller's clock: `EcsPeers.AWS.SSM` passes its skew-corrected one, and
+  `:now` is the caller's clock: `EcsPeers.AWS.Request` passes its skew-corrected one, and
   `clock_checked?: false` until an AWS answer has checked that clock: until then,
   credentials that look expired by it are used anyway (a node clock running ahead must
   not stop every request, so that no answer could ever correct it).
@@ -112,7 +112,7 @@ defmodule EcsPeers.AWS.Credentials do
       {:ok, creds} ->
         # Before any AWS answer has checked the clock, a clock running ahead would make
         # valid credentials look expired forever: they are sent, and the answer's Date
-        # corrects the clock (EcsPeers.AWS.SSM) before they are judged again.
+        # corrects the clock (EcsPeers.AWS.Request) before they are judged again.
         if usable?(creds, now) or not Keyword.get(opts, :clock_checked?, true),
           do: {:ok, creds, creds},
           else: {:error, :container_credentials_expired, cache}

@@ -1,22 +1,50 @@
 defmodule EcsPeers.AWS.Errors do
   @moduledoc """
-  What a failed read means, in words an operator can act on, and what counts as "the
-  same error" for log-once. AWS error messages can embed the signed request
+  What a failed read means, in words an operator can act on, whether AWS throttled it
+  (`throttled?/1`), and what counts as "the same error" for log-once. AWS error messages can embed the signed request
   (`x-amz-date`, the session token): they are cut and redacted
-  (`EcsPeers.AWS.SSM.sanitize_message/1`) before they are kept, logged or reported.
+  (`EcsPeers.AWS.Request.sanitize_message/1`) before they are kept, logged or reported.
   """
 
-  alias EcsPeers.AWS.SSM
+  alias EcsPeers.AWS.{Credentials, Request}
 
   @doc "The reason with any AWS message sanitized; other reasons unchanged."
   @spec sanitize(term()) :: term()
   def sanitize({:aws_error, status, type, message}) do
-    status = if is_integer(status), do: status, else: SSM.sanitize_message(status)
-    {:aws_error, status, SSM.sanitize_message(type), SSM.sanitize_message(message)}
+    status = if is_integer(status), do: status, else: Request.sanitize_message(status)
+    {:aws_error, status, Request.sanitize_message(type), Request.sanitize_message(message)}
   end
 
   def sanitize({:call, operation, reason}), do: {:call, operation, sanitize(reason)}
   def sanitize(reason), do: reason
+
+  @throttling_codes [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+    "LimitExceededException",
+    "BandwidthLimitExceeded",
+    "PriorRequestNotComplete"
+  ]
+
+  @doc """
+  Whether an error of an AWS call says the account's request rate was exceeded (HTTP
+  429, or a throttling code such as `ThrottlingException`, the one Parameter Store
+  answers when its shared 40 TPS are used up, or `RequestLimitExceeded`, Cloud Map's):
+  the caller should read less often. Any term is accepted; an error of another call of
+  a read (`{:call, operation, reason}`) is judged by its reason.
+  """
+  @spec throttled?(term()) :: boolean()
+  def throttled?({:aws_error, 429, _type, _message}), do: true
+  def throttled?({:aws_error, _status, type, _message}) when type in @throttling_codes, do: true
+  def throttled?({:call, _operation, reason}), do: throttled?(reason)
+  def throttled?(_reason), do: false
 
   @doc """
   The part of a reason that decides whether it is logged again: an AWS error's message
@@ -56,7 +84,7 @@ defmodule EcsPeers.AWS.Errors do
         "no AWS region: set the :region option or AWS_REGION"
 
       {:credentials, :no_credentials} ->
-        "no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or run in an ECS task with a task role"
+        Credentials.describe(:no_credentials)
 
       {:credentials, why} ->
         "could not get AWS credentials: #{inspect(why)}"

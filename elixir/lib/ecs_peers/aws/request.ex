@@ -1,36 +1,35 @@
 defmodule EcsPeers.AWS.Request do
   @moduledoc """
-  One signed AWS JSON 1.1 call (`POST /` with `X-Amz-Target`), shared by the SSM and
-  Cloud Map edges: credentials from `EcsPeers.AWS.Credentials`, a SigV4 signature made
-  with the corrected clock of `EcsPeers.AWS.Clock`, one retry when AWS refused the
-  request for its time and its `Date` header corrected the clock (logged as a warning),
-  and AWS errors as `{:aws_error, status, type, message}` with the message sanitized
+  One signed AWS JSON 1.1 call (`POST /` with `X-Amz-Target`) of an
+  `EcsPeers.AWS.Client`, shared by the SSM and Cloud Map edges: credentials from
+  `EcsPeers.AWS.Credentials`, a SigV4 signature made with the corrected clock of
+  `EcsPeers.AWS.Clock`, one retry when AWS refused the request for its time and its
+  `Date` header corrected the clock (logged as a warning), and AWS errors as
+  `{:aws_error, status, type, message}` with the message sanitized
   (`sanitize_message/1`).
 
-  The client is any struct with `:region`, `:endpoint`, `:env`, `:credentials`,
-  `:timeout`, `:container_host` and `:clock_offset` (`%EcsPeers.AWS.SSM{}`,
-  `%EcsPeers.AWS.CloudMap{}`); the returned one carries the credentials cache and the
-  clock offset: pass it to the next call. A throttled call is returned at once, never
-  retried here: the caller spaces its reads.
+  The returned client carries the credentials cache and the clock offset: pass it to the
+  next call. A throttled call is returned at once, never retried here
+  (`EcsPeers.AWS.Errors.throttled?/1` tells it apart): the caller spaces its reads.
   """
 
   require Logger
 
-  alias EcsPeers.AWS.{Clock, Credentials, Http, SigV4}
+  alias EcsPeers.AWS.{Client, Clock, Credentials, Http, SigV4}
   alias EcsPeers.JSON
 
   @doc """
-  Calls `target` of `service` with the JSON `payload`; `parse` turns the decoded 200
-  answer into `{:ok, result}` or `{:error, reason}`. Returns `{:ok, result, client}` or
-  `{:error, reason, client}`.
+  Calls `action` (e.g. `"GetParameter"`) of the client's API with the JSON `payload`;
+  `parse` turns the decoded 200 answer into `{:ok, result}` or `{:error, reason}`.
+  Returns `{:ok, result, client}` or `{:error, reason, client}`.
   """
-  @spec call(map(), String.t(), String.t(), map(), (term() -> {:ok, term()} | {:error, term()})) ::
-          {:ok, term(), map()} | {:error, term(), map()}
-  def call(%{region: nil} = client, _service, _target, _payload, _parse),
+  @spec call(Client.t(), String.t(), map(), (term() -> {:ok, term()} | {:error, term()})) ::
+          {:ok, term(), Client.t()} | {:error, term(), Client.t()}
+  def call(%Client{region: nil} = client, _action, _payload, _parse),
     do: {:error, :no_region, client}
 
-  def call(client, service, target, payload, parse),
-    do: call(client, {service, target, JSON.encode(payload), parse}, 1)
+  def call(%Client{} = client, action, payload, parse),
+    do: call(client, {client.target_prefix <> action, JSON.encode(payload), parse}, 1)
 
   defp call(client, request, skew_retries) do
     cred_opts =
@@ -56,12 +55,12 @@ defmodule EcsPeers.AWS.Request do
 
   # `{:skewed, reason, client}` when AWS refused the request for its time and its Date
   # header corrected the client's clock: worth sending again.
-  defp send_signed(client, creds, {service, target, body, parse}) do
+  defp send_signed(client, creds, {target, body, parse}) do
     request = %{
       method: "POST",
       url: client.endpoint <> "/",
       headers: [
-        {"content-type", "application/x-amz-json-1.1"},
+        {"content-type", client.content_type},
         {"x-amz-target", target}
       ],
       body: body
@@ -71,7 +70,7 @@ defmodule EcsPeers.AWS.Request do
       SigV4.sign(request,
         credentials: creds,
         region: client.region,
-        service: service,
+        service: client.service,
         datetime: Clock.now(client.clock_offset)
       )
 
@@ -124,31 +123,6 @@ defmodule EcsPeers.AWS.Request do
       "[ecs_peers] this node's clock is about #{seconds}s #{side} AWS's (the Date of " <>
         "#{endpoint}): signing requests with the corrected time; check the node's clock (NTP)"
     )
-  end
-
-  @doc """
-  The endpoint: the first of the `variables` set in `env` (e.g.
-  `["AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL"]`), else `https://HOST.REGION.amazonaws.com`
-  (`.amazonaws.com.cn` in `cn-` regions), `nil` without a region.
-  """
-  @spec endpoint(map(), [String.t()], String.t(), String.t() | nil) :: String.t() | nil
-  def endpoint(env, variables, host, region) do
-    custom =
-      Enum.find_value(variables, fn name -> if env[name] not in [nil, ""], do: env[name] end)
-
-    cond do
-      custom -> String.trim_trailing(custom, "/")
-      region == nil -> nil
-      String.starts_with?(region, "cn-") -> "https://#{host}.#{region}.amazonaws.com.cn"
-      true -> "https://#{host}.#{region}.amazonaws.com"
-    end
-  end
-
-  @doc "The region: `opts[:region]`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`; `nil` if none."
-  @spec region(map(), keyword()) :: String.t() | nil
-  def region(env, opts) do
-    region = opts[:region] || env["AWS_REGION"] || env["AWS_DEFAULT_REGION"]
-    if region in [nil, ""], do: nil, else: region
   end
 
   @doc false

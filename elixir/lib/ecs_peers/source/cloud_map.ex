@@ -25,8 +25,8 @@ defmodule EcsPeers.Source.CloudMap do
 
   @behaviour EcsPeers.Source
 
-  alias EcsPeers.AWS.{CloudMap, Env}
-  alias EcsPeers.Telemetry
+  alias EcsPeers.AWS.{Client, CloudMap}
+  alias EcsPeers.{Source, Telemetry}
 
   defstruct [:namespace, :service, :client, :topology, :telemetry, snapshot: nil, instances: %{}]
 
@@ -41,12 +41,10 @@ defmodule EcsPeers.Source.CloudMap do
 
   @doc false
   def new(o) do
-    client = CloudMap.new(Env.build(o.env), region: o.region, timeout: o.http_timeout)
-
     %__MODULE__{
       namespace: Keyword.fetch!(o.cloud_map, :namespace),
       service: Keyword.fetch!(o.cloud_map, :service),
-      client: client,
+      client: Source.client(CloudMap, o),
       topology: o.topology,
       telemetry: o.telemetry || (&Telemetry.execute/3)
     }
@@ -54,41 +52,36 @@ defmodule EcsPeers.Source.CloudMap do
 
   @impl true
   def read(source) do
-    case CloudMap.discover_instances_revision(source.client, source.namespace, source.service) do
-      {:ok, revision, client} ->
-        source = %{source | client: client}
+    call = &CloudMap.discover_instances_revision(&1, source.namespace, source.service)
 
-        case source.snapshot do
-          %{version: ^revision} = snapshot -> {:ok, snapshot, source}
-          _ -> discover(source, revision)
-        end
-
-      {:error, reason, client} ->
-        {:error, {:call, "DiscoverInstancesRevision", reason}, %{source | client: client}}
+    with {:ok, revision, source} <- Source.call(source, "DiscoverInstancesRevision", call) do
+      case source.snapshot do
+        %{version: ^revision} = snapshot -> {:ok, snapshot, source}
+        _ -> discover(source, revision)
+      end
     end
   end
 
   defp discover(source, revision) do
-    case CloudMap.discover_instances(source.client, source.namespace, source.service) do
-      {:ok, %{revision: answered, instances: instances}, client} ->
-        # The set belongs to the revision DiscoverInstances answered with, if it says.
-        revision = answered || revision
-        entries = instances |> Enum.map(& &1.attributes[@node_attribute]) |> Enum.sort()
+    call = &CloudMap.discover_instances(&1, source.namespace, source.service)
 
-        by_node =
-          for i <- instances, is_binary(i.attributes[@node_attribute]), into: %{}, do: meta(i)
+    with {:ok, %{revision: answered, instances: instances}, source} <-
+           Source.call(source, "DiscoverInstances", call) do
+      # The set belongs to the revision DiscoverInstances answered with, if it says.
+      revision = answered || revision
+      entries = instances |> Enum.map(& &1.attributes[@node_attribute]) |> Enum.sort()
 
-        snapshot = %{
-          version: revision,
-          hash: :crypto.hash(:sha256, :erlang.term_to_binary(entries)),
-          value: {:entries, entries}
-        }
+      by_node =
+        for i <- instances, is_binary(i.attributes[@node_attribute]), into: %{}, do: meta(i)
 
-        if by_node != source.instances, do: emit(source, revision, by_node)
-        {:ok, snapshot, %{source | client: client, snapshot: snapshot, instances: by_node}}
+      snapshot = %{
+        version: revision,
+        hash: :crypto.hash(:sha256, :erlang.term_to_binary(entries)),
+        value: {:entries, entries}
+      }
 
-      {:error, reason, client} ->
-        {:error, {:call, "DiscoverInstances", reason}, %{source | client: client}}
+      if by_node != source.instances, do: emit(source, revision, by_node)
+      {:ok, snapshot, %{source | snapshot: snapshot, instances: by_node}}
     end
   end
 
@@ -121,5 +114,5 @@ defmodule EcsPeers.Source.CloudMap do
   end
 
   @impl true
-  def redact(source), do: %{source | client: CloudMap.redact(source.client)}
+  def redact(source), do: %{source | client: Client.redact(source.client)}
 end

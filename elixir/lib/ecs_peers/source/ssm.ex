@@ -21,7 +21,7 @@ defmodule EcsPeers.Source.SSM do
 
   @behaviour EcsPeers.Source
 
-  alias EcsPeers.AWS.{Env, SSM}
+  alias EcsPeers.AWS.{Client, SSM}
   alias EcsPeers.{JSON, Source}
   alias EcsPeers.PeerSet.V2
 
@@ -29,8 +29,7 @@ defmodule EcsPeers.Source.SSM do
 
   @doc false
   def new(o) do
-    client =
-      if o.fetch == nil, do: SSM.new(Env.build(o.env), region: o.region, timeout: o.http_timeout)
+    client = if o.fetch == nil, do: Source.client(SSM, o)
 
     %__MODULE__{parameter: o.parameter, client: client, fetch: o.fetch}
   end
@@ -71,19 +70,15 @@ defmodule EcsPeers.Source.SSM do
     else
       {:manifest, {:error, why}} -> {:error, {:malformed_value, version, why}, source}
       {:set, {:error, why}} -> {:error, {:inconsistent_set, version, why}, source}
-      {:error, reason, source} -> {:error, {:call, "GetParameters", reason}, source}
+      {:error, _reason, _source} = error -> error
     end
   end
 
   # A good snapshot is kept: the next read of the same manifest costs one call.
   defp took(source, snapshot), do: {:ok, snapshot, %{source | cache: snapshot}}
 
-  defp get(%{fetch: nil, client: client} = source, name) do
-    case SSM.get_parameter(client, name) do
-      {:ok, parameter, client} -> {:ok, parameter, %{source | client: client}}
-      {:error, reason, client} -> {:error, reason, %{source | client: client}}
-    end
-  end
+  defp get(%{fetch: nil} = source, name),
+    do: Source.call(source, "GetParameter", &SSM.get_parameter(&1, name))
 
   defp get(%{fetch: fetch} = source, name) do
     case Source.apply_fun(fetch, [name]) do
@@ -100,14 +95,10 @@ defmodule EcsPeers.Source.SSM do
 
   defp get_parts(source, []), do: {:ok, [], source}
 
-  defp get_parts(%{fetch: nil, client: client} = source, names) do
-    case SSM.get_parameters(client, names) do
-      {:ok, %{found: found}, client} ->
-        {:ok, Enum.map(names, &(found[&1] && found[&1].value)), %{source | client: client}}
-
-      {:error, reason, client} ->
-        {:error, reason, %{source | client: client}}
-    end
+  defp get_parts(%{fetch: nil} = source, names) do
+    with {:ok, %{found: found}, source} <-
+           Source.call(source, "GetParameters", &SSM.get_parameters(&1, names)),
+         do: {:ok, Enum.map(names, &(found[&1] && found[&1].value)), source}
   end
 
   defp get_parts(source, names) do
@@ -130,6 +121,8 @@ defmodule EcsPeers.Source.SSM do
     do: %{store: :ssm, parameter: source.parameter, format: source.format, parts: source.parts}
 
   @impl true
-  def redact(%{client: %SSM{} = client} = source), do: %{source | client: SSM.redact(client)}
+  def redact(%{client: %Client{} = client} = source),
+    do: %{source | client: Client.redact(client)}
+
   def redact(source), do: source
 end

@@ -7,7 +7,7 @@ defmodule EcsPeers.AWS.SSMMotoTest do
 
   import ExUnit.CaptureLog
 
-  alias EcsPeers.AWS.{Credentials, SSM}
+  alias EcsPeers.AWS.{Credentials, Errors, SSM}
   alias EcsPeers.Test.{Moto, SsmProxy}
   alias EcsPeers.Test.FakeCredentialsServer, as: CredsServer
 
@@ -102,7 +102,7 @@ defmodule EcsPeers.AWS.SSMMotoTest do
              SSM.get_parameter(client(proxy.url, keys(ctx.reader)), @parameter)
 
     assert {:aws_error, 400, "ThrottlingException", "Rate exceeded"} = reason
-    assert SSM.throttled?(reason)
+    assert Errors.throttled?(reason)
     assert answered(proxy) == [:throttled]
   end
 

@@ -5,18 +5,14 @@ defmodule EcsPeers.Source.CloudMapMotoTest do
   use ExUnit.Case, async: false
 
   import ExUnit.CaptureLog
+  import EcsPeers.Test.Moto, only: [moto_without_iam: 1]
 
   alias EcsPeers.Test.{FakeCluster, Moto, SsmProxy}
 
   @moduletag :moto
   @moduletag :capture_log
 
-  setup_all do
-    # No IAM enforcement here (moto_test.exs proves signing): a count never reached.
-    moto = Moto.start!(no_auth_count: 1_000_000_000)
-    on_exit(fn -> Moto.stop(moto) end)
-    %{moto: moto}
-  end
+  setup_all :moto_without_iam
 
   setup ctx do
     namespace = "peers-#{System.unique_integer([:positive])}"

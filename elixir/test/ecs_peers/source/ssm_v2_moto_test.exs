@@ -6,6 +6,7 @@ defmodule EcsPeers.Source.SSMV2MotoTest do
   use ExUnit.Case, async: false
 
   import ExUnit.CaptureLog
+  import EcsPeers.Test.Moto, only: [moto_without_iam: 1]
 
   alias EcsPeers.Test.{FakeCluster, Moto, SsmProxy, V2Encoder}
 
@@ -14,12 +15,7 @@ defmodule EcsPeers.Source.SSMV2MotoTest do
 
   @parameter "/ecs-peers/shop"
 
-  setup_all do
-    # No IAM enforcement here (moto_test.exs proves signing): a count never reached.
-    moto = Moto.start!(no_auth_count: 1_000_000_000)
-    on_exit(fn -> Moto.stop(moto) end)
-    %{moto: moto}
-  end
+  setup_all :moto_without_iam
 
   setup ctx do
     proxy = SsmProxy.start!(ctx.moto.url)
