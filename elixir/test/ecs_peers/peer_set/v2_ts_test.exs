@@ -1,8 +1,10 @@
 defmodule EcsPeers.PeerSet.V2TsTest do
   # Cross-language: the TypeScript reconciler's encoder (lib/peerSet, run by tsx) writes,
-  # the Elixir reader (EcsPeers.Source.SSM, as a poller reads) decodes. Needs `npm ci` at
-  # the repository root. Not async: the tsx batch takes both cores for seconds, and the
-  # loop's timing tests (connect phase bounds, status within 5 s) run in the async phase.
+  # the Elixir reader (EcsPeers.Source.SSM, as a poller reads) decodes. The random sets are
+  # made on the TypeScript side from a seed (test/support/random_sets.ts) and streamed
+  # here, each with the script's own digest of its names. Needs `npm ci` at the repository
+  # root. Not async: tsx and the two decoders take both cores for some 20 s, and the loop's
+  # timing tests (connect phase bounds, status within 5 s) run in the async phase.
   use ExUnit.Case, async: false
 
   alias EcsPeers.Source
