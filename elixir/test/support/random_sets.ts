@@ -21,7 +21,7 @@
  * form is the v2 one: the reader need not decode it twice).
  *
  * Flow control: each byte read on stdin allows one more line, so a slow reader holds this script back and
- * memory stays flat; end of stdin ends the script.
+ * memory stays flat; end of stdin ends the script. A failure is one line `error MESSAGE`.
  */
 import { createHash } from 'node:crypto';
 import { readSync, writeSync } from 'node:fs';
@@ -197,7 +197,15 @@ const sets = function* (): Generator<[string[], string]> {
     else for (const space of spaces) yield [namesOfV1Length(n, space), space];
   }
 };
-for (const [names, space] of sets()) {
-  if (!mayWrite()) break;
-  writeLine(line(names, space));
+// A failure is a line `error MESSAGE`; then the script waits for the reader to go (end of stdin), so it never
+// gets a credit it cannot read (which would end the reader's port with EPIPE before the message is read).
+try {
+  for (const [names, space] of sets()) {
+    if (!mayWrite()) break;
+    writeLine(line(names, space));
+  }
+} catch (error) {
+  writeLine(`error\t${String(error instanceof Error ? (error.stack ?? error.message) : error).replace(/\s+/g, ' ')}\n`);
+  while (whenReady(() => readSync(0, credit, 0, credit.length, null)) > 0);
+  process.exitCode = 1;
 }

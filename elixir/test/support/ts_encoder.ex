@@ -68,7 +68,12 @@ defmodule EcsPeers.Test.TsEncoder do
   """
   def random_sets(seed, {mode, first..last//1}, spaces)
       when is_integer(seed) and mode in [:sizes, :v1_lengths] do
-    mode = if mode == :sizes, do: "sizes", else: "v1-lengths"
+    # Exactly as many sets as the script writes are allowed: writing to it once it is done
+    # would end its port with :epipe, and this process with it.
+    {mode, sets} =
+      if mode == :sizes,
+        do: {"sizes", Range.size(first..last)},
+        else: {"v1-lengths", Range.size(first..last) * length(spaces)}
 
     args =
       ["elixir/test/support/random_sets.ts", "#{seed}", mode, "#{first}", "#{last}"] ++
@@ -89,8 +94,9 @@ defmodule EcsPeers.Test.TsEncoder do
             ]
           ])
 
-        Port.command(port, :binary.copy(".", @ahead))
-        port
+        allowed = min(@ahead, sets)
+        if allowed > 0, do: Port.command(port, :binary.copy(".", allowed))
+        {port, allowed, sets}
       end,
       &next_set/1,
       &close/1
@@ -99,11 +105,14 @@ defmodule EcsPeers.Test.TsEncoder do
 
   defp next_set(:done), do: {:halt, :done}
 
-  defp next_set(port) do
+  defp next_set({port, allowed, sets}) do
     receive do
+      {^port, {:data, {:eol, "error\t" <> message}}} ->
+        raise "random_sets.ts failed: #{message}"
+
       {^port, {:data, {:eol, line}}} ->
-        allow_one_more(port)
-        {[parse(line)], port}
+        if allowed < sets, do: Port.command(port, ".")
+        {[parse(line)], {port, min(allowed + 1, sets), sets}}
 
       {^port, {:data, {:noeol, _}}} ->
         raise "random_sets.ts wrote a line over #{@line_max} bytes"
@@ -118,16 +127,9 @@ defmodule EcsPeers.Test.TsEncoder do
     end
   end
 
-  # The script may have written its last line and gone: its port is closed then.
-  defp allow_one_more(port) do
-    Port.command(port, ".")
-  rescue
-    ArgumentError -> :ok
-  end
-
   defp close(:done), do: :ok
 
-  defp close(port) do
+  defp close({port, _allowed, _sets}) do
     Port.close(port)
   rescue
     ArgumentError -> :ok
