@@ -1,17 +1,16 @@
 /**
  * Test vectors for the Elixir reader, from the reconciler's own encoder (lib/peerSet): many sets in one run.
- * `npx tsx elixir/test/support/encode_sets.ts INPUT OUTPUT [--v2] [--prefixes]`: each INPUT line is
- * `BASENAME IP IP ...`; each OUTPUT line is the values that publish that set, tab-separated: the main parameter's
- * value, then the parts' values in order (none for v1). `--v2` gives the v2 form even when v1 fits;
- * `--prefixes` encodes, for each input line, every prefix of its addresses (sizes 0..n, one line each), so that
- * every size of a random set costs one input line. Run from the repository root.
+ * `npx tsx elixir/test/support/encode_sets.ts INPUT OUTPUT [--v2]`: each INPUT line is `BASENAME IP IP ...`; each
+ * OUTPUT line is the values that publish that set, tab-separated: the main parameter's value, then the parts'
+ * values in order (none for v1). `--v2` gives the v2 form even when v1 fits. Run from the repository root.
+ * (Random sets of every size: random_sets.ts.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { buildPeerSet, peerSetValues } from '../../../lib/peerSet/index.js';
 
 const [input, output, ...flags] = process.argv.slice(2);
 if (!input || !output) {
-  console.error('usage: encode_sets.ts INPUT OUTPUT [--v2] [--prefixes]');
+  console.error('usage: encode_sets.ts INPUT OUTPUT [--v2]');
   process.exit(2);
 }
 const v2 = flags.includes('--v2');
@@ -21,11 +20,12 @@ const encode = (basename: string, ips: string[]): string => {
   const { main, parts } = peerSetValues(basename, nodes, { v2 });
   return [main, ...parts].join('\t');
 };
-const lines = readFileSync(input, 'utf8').split('\n').filter((line) => line !== '');
+const lines = readFileSync(input, 'utf8')
+  .split('\n')
+  .filter((line) => line !== '');
 const encoded: string[] = [];
 for (const line of lines) {
   const [basename = '', ...ips] = line.split(' ').filter(Boolean);
-  if (!flags.includes('--prefixes')) encoded.push(encode(basename, ips));
-  else for (let size = 0; size <= ips.length; size += 1) encoded.push(encode(basename, ips.slice(0, size)));
+  encoded.push(encode(basename, ips));
 }
 writeFileSync(output, encoded.join('\n') + '\n');
