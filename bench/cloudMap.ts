@@ -20,8 +20,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { createHandler, type HandlerResult } from '../lib/handler.js';
 import { seedEstate } from '../testbed/seedEstate.js';
-import { startMoto } from '../testbed/motoServer.js';
-import { motoClients } from '../test/support/motoEnv.js';
+import { motoClients, useMoto } from '../test/support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const args = process.argv.slice(2);
@@ -54,13 +53,7 @@ function cloudMapColumns(report: HandlerResult, instancesBefore: number): string
   return [String(cloudMapCalls), String(floor), String(all)];
 }
 for (const running of estates) {
-  const moto = await startMoto();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'b',
-    AWS_SECRET_ACCESS_KEY: 'b',
-  });
+  const moto = await useMoto();
   try {
     const clients = motoClients();
     const stopped = Math.round(running / 10);

@@ -14,8 +14,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { createHandler, type HandlerResult } from '../lib/handler.js';
 import { seedEstate } from '../testbed/seedEstate.js';
-import { startMoto } from '../testbed/motoServer.js';
-import { motoClients } from '../test/support/motoEnv.js';
+import { motoClients, useMoto } from '../test/support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -44,13 +43,7 @@ const chunks = (items: number) => Math.ceil(items / 100);
 
 const rows: string[][] = [];
 for (const estate of estates) {
-  const moto = await startMoto();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'b',
-    AWS_SECRET_ACCESS_KEY: 'b',
-  });
+  const moto = await useMoto();
   try {
     const clients = motoClients();
     const stopped = Math.round(estate.peers / 10);

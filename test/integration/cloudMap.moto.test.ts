@@ -20,24 +20,12 @@ import { createHandler, type HandlerResult } from '../../lib/handler.js';
 import { buildBundle, invokeBuilt } from '../../testbed/builtBundle.js';
 import type { MotoServer } from '../../testbed/motoServer.js';
 import { seedEstate, type Estate, type SeededTask } from '../../testbed/seedEstate.js';
+import { scheduled, sqsBatch, taskEvent } from '../support/events.js';
 import { motoClients, motoEnvironment, useMoto } from '../support/motoEnv.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const context = { awsRequestId: 'it', functionName: 'reconcile' } as Context;
-const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
-const taskEvent = (cluster: string) => ({
-  source: 'aws.ecs',
-  'detail-type': 'ECS Task State Change',
-  detail: { clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`, lastStatus: 'RUNNING' },
-});
-const sqsBatch = (...events: object[]) => ({
-  Records: events.map((event, index) => ({
-    eventSource: 'aws:sqs',
-    messageId: `m${index}`,
-    body: JSON.stringify(event),
-  })),
-});
 
 let moto: MotoServer;
 let estate: Estate;

@@ -15,6 +15,7 @@ import { partName } from '../../lib/peerSet/index.js';
 import type { MotoServer } from '../../testbed/motoServer.js';
 import { seedEstate, type Estate } from '../../testbed/seedEstate.js';
 import { motoClients, motoEnvironment, useMoto } from '../support/motoEnv.js';
+import { scheduled } from '../support/events.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -23,8 +24,11 @@ const PARAMETER = '/ecs-peers/shop';
 const TAGS = { app: 'shop' };
 const config = { peersParameter: PARAMETER, taskTags: { app: ['shop'] }, cluster: 'shop-prod', nodeBasename: 'shop' };
 // A budget for a loaded 2-core machine: paging 5,000 tasks through moto takes seconds, not AWS's milliseconds.
-const context = { awsRequestId: 'scale', functionName: 'reconcile', getRemainingTimeInMillis: () => 150_000 } as Context;
-const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+const context = {
+  awsRequestId: 'scale',
+  functionName: 'reconcile',
+  getRemainingTimeInMillis: () => 150_000,
+} as Context;
 
 let moto: MotoServer;
 let estate: Estate;
@@ -112,7 +116,9 @@ describe('5,000 tagged tasks, 2,000 of them in the cluster', () => {
     const report = await invoke();
     expect(report).toMatchObject({ added: [`shop@${joining!.ip}`], removed: [], written: true });
     const after = await parts();
-    const rewritten = [...after].filter(([name, part]) => part.Version !== before.get(name)?.Version).map(([name]) => name);
+    const rewritten = [...after]
+      .filter(([name, part]) => part.Version !== before.get(name)?.Version)
+      .map(([name]) => name);
     const changed = [...after].filter(([name, part]) => part.Value !== before.get(name)?.Value).map(([name]) => name);
     expect(rewritten).toEqual(changed);
     expect(report.apiCalls['ssm:PutParameter']).toBe(changed.length + 1);

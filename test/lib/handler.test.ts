@@ -10,6 +10,7 @@ import type { Config } from '../../lib/config.js';
 import { ConfigError, OverwriteRaceError, TriggerError } from '../../lib/errors.js';
 import { createHandler } from '../../lib/handler.js';
 import { METRIC } from '../../lib/metrics.js';
+import { scheduled, taskEvent as anyTaskEvent } from '../support/events.js';
 import { awsError, describedTask, newClients, taskArn, taskIp } from '../support/mockAws.js';
 import { RegisterInstanceCommand } from '@aws-sdk/client-servicediscovery';
 import { serveService, SERVICE_ID, serviceDiscovery } from '../support/stubCloudMap.js';
@@ -20,6 +21,7 @@ const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 const ecs = mockClient(ECSClient);
 const ssm = mockClient(SSMClient);
 
+const taskEvent = (cluster: string) => anyTaskEvent(cluster, 'STOPPED');
 const context = { awsRequestId: 'req-1', functionName: 'reconcile', functionVersion: '$LATEST' } as Context;
 const config: Config = {
   peersParameter: '/ecs-peers/shop',
@@ -27,12 +29,6 @@ const config: Config = {
   cluster: 'prod',
   nodeBasename: 'shop',
 };
-const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
-const taskEvent = (cluster: string) => ({
-  source: 'aws.ecs',
-  'detail-type': 'ECS Task State Change',
-  detail: { clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`, lastStatus: 'STOPPED' },
-});
 
 const setup = (withConfig: Config = config) => {
   const logger = new Logger({ logLevel: 'SILENT' });

@@ -37,10 +37,10 @@ import {
   type IamBed,
 } from '../../testbed/motoIam.js';
 import { seedEstate, type Estate, type TaskGroup } from '../../testbed/seedEstate.js';
+import { scheduled } from '../support/events.js';
 
 const CLUSTER = 'shop-prod';
 const TAGS = { app: 'shop', env: 'prod' };
-const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 const ESTATE: TaskGroup[] = [
   { cluster: CLUSTER, count: 6, tags: TAGS, stopped: 1 },
   { cluster: CLUSTER, count: 2, tags: { app: 'billing', env: 'prod' } },

@@ -26,10 +26,10 @@ import {
   type IamBed,
   type Key,
 } from '../../testbed/motoIam.js';
+import { scheduled } from '../support/events.js';
 
 const PARAMETER = '/ecs-peers/shop';
 const CLUSTER = 'shop-prod';
-const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 /** Enough tagged tasks to stop one per denied or changed run and still have peers. */
 const ESTATE: TaskGroup[] = [
   { cluster: CLUSTER, count: 14, tags: { app: 'shop', env: 'prod' }, stopped: 1 },

@@ -124,45 +124,30 @@ defmodule EcsPeers.Test.Moto do
   end
 
   @doc "An SSM JSON 1.1 call; returns `{status, body}`."
-  def ssm(moto, action, payload, creds \\ @bootstrap) do
-    body = encode(payload)
-    url = moto.url <> "/"
-
-    request = %{
-      method: "POST",
-      url: url,
-      headers: [
-        {"content-type", "application/x-amz-json-1.1"},
-        {"x-amz-target", "AmazonSSM." <> action}
-      ],
-      body: body
-    }
-
-    headers = SigV4.sign(request, credentials: creds, region: @region, service: "ssm")
-    {:ok, status, _, resp} = Http.request(:post, url, headers, body)
-    {status, resp}
-  end
+  def ssm(moto, action, payload, creds \\ @bootstrap),
+    do: json_call(moto, "ssm", "AmazonSSM." <> action, payload, creds)
 
   @doc "A Cloud Map (servicediscovery, JSON 1.1) call; returns `{status, decoded body}`."
   def servicediscovery(moto, action, payload, creds \\ @bootstrap) do
+    target = "Route53AutoNaming_v20170314." <> action
+    {status, resp} = json_call(moto, "servicediscovery", target, payload, creds)
+    {status, elem(JSON.decode(resp), 1)}
+  end
+
+  defp json_call(moto, service, target, payload, creds) do
     body = encode(payload)
     url = moto.url <> "/"
 
     request = %{
       method: "POST",
       url: url,
-      headers: [
-        {"content-type", "application/x-amz-json-1.1"},
-        {"x-amz-target", "Route53AutoNaming_v20170314." <> action}
-      ],
+      headers: [{"content-type", "application/x-amz-json-1.1"}, {"x-amz-target", target}],
       body: body
     }
 
-    headers =
-      SigV4.sign(request, credentials: creds, region: @region, service: "servicediscovery")
-
+    headers = SigV4.sign(request, credentials: creds, region: @region, service: service)
     {:ok, status, _, resp} = Http.request(:post, url, headers, body)
-    {status, elem(JSON.decode(resp), 1)}
+    {status, resp}
   end
 
   @doc "Creates an HTTP namespace and a service in it; returns the service id."
