@@ -48,23 +48,8 @@ defmodule EcsPeers.ReadBudgetClusterTest do
     members = Map.take(nodes, Enum.take(ips, 3))
     dropped = node_name("10.5.0.4")
 
-    cut_off? = fn views ->
-      views[dropped] == [] and Enum.all?(views, fn {_, seen} -> dropped not in seen end)
-    end
-
     window = 30_000
-
-    took =
-      eventually_stable(
-        fn -> views(nodes) end,
-        cut_off?,
-        8_000 + window + 1_000,
-        window,
-        fn timeline ->
-          "#{dropped} was not cut off by all within 8 s for #{window} ms. What each node saw:\n" <>
-            "#{timeline}\n" <> outputs(nodes)
-        end
-      )
+    took = assert_cut_off_by_all(nodes, dropped, window)
 
     note(
       "drain: #{dropped} cut off by all #{took} ms after the write, and stayed out #{window} ms"

@@ -43,23 +43,8 @@ defmodule EcsPeers.ShareClusterTest do
     members = Map.drop(nodes, ["10.8.0.4"])
     written = ClusterMoto.put_peer_set!(moto, parameter, peers(ips -- ["10.8.0.4"]))
 
-    cut_off? = fn views ->
-      views[dropped] == [] and Enum.all?(views, fn {_, seen} -> dropped not in seen end)
-    end
-
     window = 30_000
-
-    took =
-      eventually_stable(
-        fn -> views(nodes) end,
-        cut_off?,
-        8_000 + window + 1_000,
-        window,
-        fn timeline ->
-          "#{dropped} was not cut off by all within 8 s for #{window} ms. What each node saw:\n" <>
-            "#{timeline}\n" <> outputs(nodes)
-        end
-      )
+    took = assert_cut_off_by_all(nodes, dropped, window)
 
     note(
       "share: #{dropped} cut off by all #{took} ms after the write, and stayed out #{window} ms"

@@ -226,6 +226,28 @@ defmodule EcsPeers.Test.ClusterCase do
     end
   end
 
+  @doc """
+  Waits until `dropped` is connected to nobody and no node sees it, within 8 s, and it
+  stays out for `window` ms; flunks with what each node saw otherwise. Returns the ms
+  after which it was cut off.
+  """
+  def assert_cut_off_by_all(nodes, dropped, window) do
+    cut_off? = fn views ->
+      views[dropped] == [] and Enum.all?(views, fn {_, seen} -> dropped not in seen end)
+    end
+
+    eventually_stable(
+      fn -> views(nodes) end,
+      cut_off?,
+      8_000 + window + 1_000,
+      window,
+      fn timeline ->
+        "#{dropped} was not cut off by all within 8 s for #{window} ms. What each node saw:\n" <>
+          "#{timeline}\n" <> outputs(nodes)
+      end
+    )
+  end
+
   @doc "Prints `message` when `ECSP_CLUSTER_VERBOSE=1` (timings, reports); silent otherwise."
   def note(message) do
     if System.get_env("ECSP_CLUSTER_VERBOSE") == "1", do: IO.puts("[cluster] " <> message)
